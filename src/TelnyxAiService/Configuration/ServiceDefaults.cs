@@ -1,0 +1,77 @@
+using System.Text.Json.Serialization;
+
+namespace TelnyxAiService.Configuration;
+
+public static class ServiceDefaults
+{
+    /// <summary>Port (PORT, default 3000), log level (LOG_LEVEL), JSON, problem details and request limits.</summary>
+    public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder)
+    {
+        var settings = new SettingsReader(builder.Configuration);
+        if (settings.Optional("ASPNETCORE_URLS") is null && settings.Optional("URLS") is null)
+        {
+            builder.WebHost.UseUrls($"http://0.0.0.0:{settings.Int("PORT", 3000, 1, 65535)}");
+        }
+
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        if (Enum.TryParse<LogLevel>(settings.Optional("LOG_LEVEL"), ignoreCase: true, out var level))
+        {
+            builder.Logging.SetMinimumLevel(level);
+        }
+
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+
+        builder.WebHost.ConfigureKestrel(o => o.Limits.MaxRequestBodySize = 1024 * 1024);
+        builder.Services.AddSingleton(sp => new SettingsReader(sp.GetRequiredService<IConfiguration>()));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+            o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+        });
+        return builder;
+    }
+
+    /// <summary>
+    /// Resolves every registered settings object so a bad value stops startup with one line naming the variable.
+    /// </summary>
+    public static bool ValidateSettings(this WebApplication app)
+    {
+        try
+        {
+            foreach (var validate in app.Services.GetServices<SettingsCheck>())
+            {
+                validate.Check(app.Services);
+            }
+
+            return true;
+        }
+        catch (InvalidSettingException e)
+        {
+            Console.Error.WriteLine($"Configuration error: {e.Message}");
+            return false;
+        }
+    }
+
+    /// <summary>Registers a settings type read by <paramref name="read"/> and checked at startup.</summary>
+    public static IServiceCollection AddSettings<T>(this IServiceCollection services, Func<SettingsReader, T> read)
+        where T : class
+    {
+        services.AddSingleton(sp => read(sp.GetRequiredService<SettingsReader>()));
+        services.AddSingleton(new SettingsCheck(sp => sp.GetRequiredService<T>()));
+        return services;
+    }
+}
+
+/// <summary>Resolves one settings object at startup.</summary>
+public sealed class SettingsCheck(Action<IServiceProvider> check)
+{
+    public void Check(IServiceProvider services) => check(services);
+}

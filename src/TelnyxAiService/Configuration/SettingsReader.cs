@@ -1,0 +1,82 @@
+using System.Globalization;
+
+namespace TelnyxAiService.Configuration;
+
+/// <summary>A setting that is missing or malformed. The message is one line that names the variable.</summary>
+public sealed class InvalidSettingException(string name, string problem) : Exception($"{name}: {problem}")
+{
+    public string Name { get; } = name;
+}
+
+/// <summary>Reads flat environment-style settings (TELNYX_API_KEY, PORT, …) and validates them as it goes.</summary>
+public sealed class SettingsReader(IConfiguration configuration)
+{
+    public string? Optional(string name)
+    {
+        var value = configuration[name];
+        return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+    }
+
+    public string Text(string name, string fallback) => Optional(name) ?? fallback;
+
+    public int Int(string name, int fallback, int min, int max)
+    {
+        var raw = Optional(name);
+        if (raw is null)
+        {
+            return fallback;
+        }
+
+        if (!int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+        {
+            throw new InvalidSettingException(name, $"must be a whole number from {min} to {max}, got '{raw}'");
+        }
+
+        return value;
+    }
+
+    public double Double(string name, double fallback, double min, double max)
+    {
+        var raw = Optional(name);
+        if (raw is null)
+        {
+            return fallback;
+        }
+
+        if (!double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+        {
+            throw new InvalidSettingException(name, $"must be a number from {min} to {max}, got '{raw}'");
+        }
+
+        return value;
+    }
+
+    public bool Bool(string name, bool fallback)
+    {
+        var raw = Optional(name);
+        return raw?.ToLowerInvariant() switch
+        {
+            null => fallback,
+            "true" or "1" or "yes" or "on" => true,
+            "false" or "0" or "no" or "off" => false,
+            _ => throw new InvalidSettingException(name, $"must be true or false, got '{raw}'"),
+        };
+    }
+
+    /// <summary>An absolute URL whose scheme is one of <paramref name="schemes"/>; a trailing slash is removed.</summary>
+    public Uri? Url(string name, string? fallback, params string[] schemes)
+    {
+        var raw = Optional(name) ?? fallback;
+        if (raw is null)
+        {
+            return null;
+        }
+
+        if (!Uri.TryCreate(raw.TrimEnd('/'), UriKind.Absolute, out var url) || !schemes.Contains(url.Scheme))
+        {
+            throw new InvalidSettingException(name, $"must be an absolute {string.Join(" or ", schemes)} URL, got '{raw}'");
+        }
+
+        return url;
+    }
+}

@@ -1,0 +1,6 @@
+namespace TelnyxAiService.Conversation;
+
+public static class ConversationRegistration
+{
+    public static IServiceCollection AddConversation(this IServiceCollection services) => services;
+}

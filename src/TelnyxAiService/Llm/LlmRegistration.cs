@@ -1,0 +1,6 @@
+namespace TelnyxAiService.Llm;
+
+public static class LlmRegistration
+{
+    public static IServiceCollection AddLlm(this IServiceCollection services) => services;
+}

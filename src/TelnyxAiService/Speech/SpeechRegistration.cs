@@ -1,0 +1,6 @@
+namespace TelnyxAiService.Speech;
+
+public static class SpeechRegistration
+{
+    public static IServiceCollection AddSpeech(this IServiceCollection services) => services;
+}
