@@ -34,7 +34,7 @@ public sealed class EmulatorHost : IAsyncDisposable
         app.UseWebSockets();
         map(app);
         await app.StartAsync(cancellationToken);
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new EmulatorHost(app, new Uri(address.TrimEnd('/')));
     }
 
