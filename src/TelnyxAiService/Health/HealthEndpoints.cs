@@ -1,21 +1,83 @@
 using System.Diagnostics;
+using System.Net.Sockets;
 using System.Reflection;
+using TelnyxAiService.Providers;
 
 namespace TelnyxAiService.Health;
 
+/// <summary><c>GET /api/health</c>: version, uptime and every provider's mode and reachability; 503 when one is unreachable.</summary>
 public static class HealthEndpoints
 {
-    public static IServiceCollection AddHealth(this IServiceCollection services) => services;
+    private static readonly string Version =
+        (typeof(HealthEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0").Split('+')[0];
+
+    public static IServiceCollection AddHealth(this IServiceCollection services)
+    {
+        services.AddSingleton<ProviderProbe>();
+        return services;
+    }
 
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
-        var version = typeof(HealthEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
-        app.MapGet("/api/health", () => Results.Ok(new
+        app.MapGet("/api/health", async (IEnumerable<ProviderInfo> providers, ProviderProbe probe, CancellationToken ct) =>
         {
-            Status = "ok",
-            Version = version.Split('+')[0],
-            UptimeSeconds = (long)(DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds,
-        }));
+            var checks = await Task.WhenAll(providers.Select(async p => new
+            {
+                p.Capability,
+                p.Provider,
+                Mode = p.Mode.ToString().ToLowerInvariant(),
+                BaseUrl = p.BaseUrl?.ToString(),
+                Reachable = await probe.ReachableAsync(p.BaseUrl, ct),
+            }));
+            var healthy = checks.All(c => c.Reachable);
+            return Results.Json(
+                new
+                {
+                    Status = healthy ? "ok" : "degraded",
+                    Version,
+                    UptimeSeconds = (long)(DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds,
+                    Providers = checks,
+                },
+                statusCode: healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        });
         return app;
+    }
+}
+
+/// <summary>Whether a provider's host accepts TCP connections, remembered for a few seconds so health checks stay cheap.</summary>
+public sealed class ProviderProbe(TimeProvider time)
+{
+    private static readonly TimeSpan Remember = TimeSpan.FromSeconds(10);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (DateTimeOffset At, bool Reachable)> _results = new(StringComparer.Ordinal);
+
+    public async Task<bool> ReachableAsync(Uri? url, CancellationToken cancellationToken)
+    {
+        if (url is null)
+        {
+            return true;
+        }
+
+        var key = $"{url.Host}:{url.Port}";
+        if (_results.TryGetValue(key, out var known) && time.GetUtcNow() - known.At < Remember)
+        {
+            return known.Reachable;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(2));
+        bool reachable;
+        try
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync(url.Host, url.Port, timeout.Token);
+            reachable = true;
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            reachable = false;
+        }
+
+        _results[key] = (time.GetUtcNow(), reachable);
+        return reachable;
     }
 }

@@ -16,7 +16,8 @@ public enum Speaker
     Agent,
 }
 
-public sealed record ChatMessage(Speaker Speaker, string Text);
+/// <param name="Interrupted">The caller cut this agent message off: <see cref="Text"/> is only the part they heard.</param>
+public sealed record ChatMessage(Speaker Speaker, string Text, bool Interrupted = false);
 
 /// <summary>The history ends with the caller's latest words.</summary>
 public sealed record AgentRequest(CallBrief Call, IReadOnlyList<ChatMessage> History);

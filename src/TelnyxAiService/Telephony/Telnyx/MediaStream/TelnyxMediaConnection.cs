@@ -1,0 +1,324 @@
+using System.Net.WebSockets;
+using System.Threading.Channels;
+using TelnyxAiService.Audio;
+using TelnyxAiService.Conversation;
+
+namespace TelnyxAiService.Telephony.Telnyx.MediaStream;
+
+/// <summary>
+/// One Telnyx media stream: a receive loop (caller audio, marks, digits, stop) and a send loop (agent audio in 20 ms
+/// frames paced to real time, a few frames ahead to ride out network jitter, plus marks). When either loop ends the
+/// other is cancelled and awaited.
+/// </summary>
+public sealed partial class TelnyxMediaConnection : ICallAudio
+{
+    /// <summary>How much agent audio may sit in Telnyx's buffer: what keeps playback smooth, and what a pause cannot stop.</summary>
+    private static readonly TimeSpan Lead = TimeSpan.FromMilliseconds(40);
+    private const int MaxMessageBytes = 2 * 1024 * 1024;
+
+    private readonly WebSocket _socket;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly string _callId;
+    private readonly Channel<AudioFrame> _callerAudio = Channel.CreateBounded<AudioFrame>(new BoundedChannelOptions(250) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = true });
+    private readonly Channel<CallAudioSignal> _signals = Channel.CreateBounded<CallAudioSignal>(new BoundedChannelOptions(256) { SingleReader = true });
+    private readonly Channel<Outbound> _agentAudio = Channel.CreateBounded<Outbound>(new BoundedChannelOptions(100) { SingleReader = true });
+    private readonly SemaphoreSlim _sending = new(1, 1);
+    private readonly byte[] _partial;
+    private int _partialLength;
+    private int _generation;
+    private volatile TaskCompletionSource? _paused;
+
+    public TelnyxMediaConnection(WebSocket socket, AudioFormat format, string callId, TimeProvider time, ILogger logger)
+    {
+        _socket = socket;
+        Format = format;
+        _callId = callId;
+        _time = time;
+        _logger = logger;
+        _partial = new byte[format.FrameBytes];
+    }
+
+    public AudioFormat Format { get; }
+
+    public ChannelReader<AudioFrame> CallerAudio => _callerAudio.Reader;
+
+    public ChannelReader<CallAudioSignal> Signals => _signals.Reader;
+
+    /// <summary>Whether the far end sent <c>stop</c> (the call is over) rather than just dropping the connection.</summary>
+    public bool Stopped { get; private set; }
+
+    public async ValueTask SendAudioAsync(ReadOnlyMemory<byte> audio, CancellationToken cancellationToken)
+    {
+        var frameBytes = _partial.Length;
+        while (!audio.IsEmpty)
+        {
+            var take = Math.Min(frameBytes - _partialLength, audio.Length);
+            audio.Span[..take].CopyTo(_partial.AsSpan(_partialLength));
+            _partialLength += take;
+            audio = audio[take..];
+            if (_partialLength == frameBytes)
+            {
+                await _agentAudio.Writer.WriteAsync(new Outbound(_partial.ToArray(), null, Volatile.Read(ref _generation)), cancellationToken);
+                _partialLength = 0;
+            }
+        }
+    }
+
+    public async ValueTask SendMarkAsync(string name, CancellationToken cancellationToken)
+    {
+        var generation = Volatile.Read(ref _generation);
+        if (_partialLength > 0)
+        {
+            _partial.AsSpan(_partialLength).Fill(SilenceByte(Format.Encoding));
+            await _agentAudio.Writer.WriteAsync(new Outbound(_partial.ToArray(), null, generation), cancellationToken);
+            _partialLength = 0;
+        }
+
+        await _agentAudio.Writer.WriteAsync(new Outbound(null, name, generation), cancellationToken);
+    }
+
+    public void Pause() => Interlocked.CompareExchange(ref _paused, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
+
+    public void Resume() => Interlocked.Exchange(ref _paused, null)?.TrySetResult();
+
+    public async Task ClearAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _generation);
+        while (_agentAudio.Reader.TryRead(out _))
+        {
+        }
+
+        _partialLength = 0;
+        await SendAsync(MediaStreamMessage.Clear(), cancellationToken);
+    }
+
+    /// <summary>Reads frames until <c>start</c> (skipping <c>connected</c>); null when the stream does not start properly.</summary>
+    public static async Task<StreamStart?> ReadStartAsync(WebSocket socket, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[64 * 1024];
+        for (var frames = 0; frames < 8; frames++)
+        {
+            var length = 0;
+            ValueWebSocketReceiveResult result;
+            do
+            {
+                result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
+                length += result.Count;
+            }
+            while (!result.EndOfMessage && length < buffer.Length);
+
+            if (result.MessageType == WebSocketMessageType.Close || !result.EndOfMessage)
+            {
+                return null;
+            }
+
+            if (MediaStreamMessage.TryParse(buffer.AsSpan(0, length), out var message, out _) && message is StreamStart start)
+            {
+                return start;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Runs both loops until the stream stops, the socket closes or <paramref name="cancellationToken"/> fires.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var receiving = ReceiveAsync(cts.Token);
+        var sending = SendLoopAsync(cts.Token);
+        await Task.WhenAny(receiving, sending);
+        await cts.CancelAsync();
+        await Task.WhenAll(Quiet(receiving), Quiet(sending));
+        _callerAudio.Writer.TryComplete();
+        _signals.Writer.TryComplete();
+        await CloseAsync();
+    }
+
+    private async Task ReceiveAsync(CancellationToken ct)
+    {
+        var buffer = new byte[64 * 1024];
+        var message = new MemoryStream();
+        while (!ct.IsCancellationRequested)
+        {
+            var result = await _socket.ReceiveAsync(buffer.AsMemory(), ct);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return;
+            }
+
+            if (message.Length + result.Count <= MaxMessageBytes)
+            {
+                message.Write(buffer, 0, result.Count);
+            }
+
+            if (!result.EndOfMessage)
+            {
+                continue;
+            }
+
+            var oversized = message.Length >= MaxMessageBytes;
+            var text = result.MessageType == WebSocketMessageType.Text;
+            var bytes = message.GetBuffer().AsMemory(0, (int)message.Length);
+            message.SetLength(0);
+            if (oversized || !text)
+            {
+                LogSkipped(_callId, oversized ? "oversized frame" : "binary frame");
+                continue;
+            }
+
+            if (!MediaStreamMessage.TryParse(bytes.Span, out var parsed, out var error))
+            {
+                LogSkipped(_callId, error ?? "malformed frame");
+                continue;
+            }
+
+            if (!Handle(parsed!))
+            {
+                Stopped = true;
+                await _signals.Writer.WriteAsync(new StreamStopped(), ct);
+                return;
+            }
+        }
+    }
+
+    /// <summary>Routes one frame from Telnyx; false on <c>stop</c>.</summary>
+    private bool Handle(MediaStreamMessage message)
+    {
+        switch (message)
+        {
+            case StreamMedia media when media.Track == "inbound":
+                if (media.Payload.Length % Format.BytesPerSample != 0)
+                {
+                    LogSkipped(_callId, "media payload is not whole samples");
+                    break;
+                }
+
+                for (var offset = 0; offset < media.Payload.Length; offset += Format.FrameBytes)
+                {
+                    var size = Math.Min(Format.FrameBytes, media.Payload.Length - offset);
+                    _callerAudio.Writer.TryWrite(new AudioFrame(Format, media.Payload.AsMemory(offset, size)));
+                }
+
+                break;
+            case StreamDtmf dtmf:
+                _signals.Writer.TryWrite(new DigitReceived(dtmf.Digit));
+                break;
+            case StreamMark mark:
+                _signals.Writer.TryWrite(new MarkPlayed(mark.Name));
+                break;
+            case StreamError error:
+                LogStreamError(_callId, error.Code, error.Title, error.Detail);
+                break;
+            case StreamStop:
+                return false;
+        }
+
+        return true;
+    }
+
+    private async Task SendLoopAsync(CancellationToken ct)
+    {
+        var frame = AudioFormat.FrameDuration;
+        var next = _time.GetUtcNow();
+        var idle = true;
+        while (true)
+        {
+            if (!_agentAudio.Reader.TryRead(out var item))
+            {
+                idle = true;
+                item = await _agentAudio.Reader.ReadAsync(ct);
+            }
+
+            if (_paused is { } paused)
+            {
+                await paused.Task.WaitAsync(ct);
+                idle = true;
+            }
+
+            if (item.Generation != Volatile.Read(ref _generation))
+            {
+                continue;
+            }
+
+            if (item.Mark is { } mark)
+            {
+                await SendAsync(MediaStreamMessage.Mark(mark), ct);
+                continue;
+            }
+
+            var now = _time.GetUtcNow();
+            if (idle)
+            {
+                idle = false;
+                next = now;
+                _signals.Writer.TryWrite(new AgentAudioStarted(now));
+            }
+            else if (next - Lead > now)
+            {
+                await Task.Delay(next - Lead - now, _time, ct);
+            }
+
+            await SendAsync(MediaStreamMessage.Media(item.Audio), ct);
+            next += frame;
+        }
+    }
+
+    private async Task SendAsync(byte[] json, CancellationToken ct)
+    {
+        await _sending.WaitAsync(ct);
+        try
+        {
+            await _socket.SendAsync(json, WebSocketMessageType.Text, endOfMessage: true, ct);
+        }
+        finally
+        {
+            _sending.Release();
+        }
+    }
+
+    private async Task CloseAsync()
+    {
+        if (_socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+        {
+            return;
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "call ended", timeout.Token);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException)
+        {
+            _socket.Abort();
+        }
+    }
+
+    private static async Task Quiet(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or ChannelClosedException)
+        {
+        }
+    }
+
+    private static byte SilenceByte(AudioEncoding encoding) => encoding switch
+    {
+        AudioEncoding.Pcmu => 0xFF,
+        AudioEncoding.Pcma => 0xD5,
+        _ => 0x00,
+    };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: skipped a media-stream frame ({Reason})")]
+    private partial void LogSkipped(string callId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: Telnyx stream error {Code} {Title}: {Detail}")]
+    private partial void LogStreamError(string callId, int code, string title, string detail);
+
+    private sealed record Outbound(byte[]? Audio, string? Mark, int Generation);
+}
