@@ -76,6 +76,22 @@ public sealed class PocketsphinxSpeechToTextTests
     }
 
     [Fact]
+    public async Task Transcribe_WithJsgfGrammar_EverySentenceExact()
+    {
+        var grammar = Path.Combine(AppContext.BaseDirectory, "Fixtures", "pocketsphinx", "clinic.gram");
+        var audio = new List<byte>(Silence(0.5));
+        foreach (var sentence in Sentences)
+        {
+            audio.AddRange(await SpeakAsync(sentence));
+            audio.AddRange(Silence(1.0));
+        }
+
+        var events = await TranscribeAsync([.. audio], PocketsphinxOptions.Default with { Grammar = grammar });
+
+        Assert.Equal(Sentences, events.OfType<TranscriptUpdate>().Where(e => e.IsFinal).Select(e => e.Text));
+    }
+
+    [Fact]
     public async Task Transcribe_AudioEndsMidSpeech_StillEndsTheUtterance()
     {
         var audio = Silence(0.5).Concat(await SpeakAsync("yes that works for me")).ToArray();
@@ -134,9 +150,9 @@ public sealed class PocketsphinxSpeechToTextTests
         Assert.Contains("pocketsphinx-en-us", error.Message, StringComparison.Ordinal);
     }
 
-    private static async Task<List<SpeechEvent>> TranscribeAsync(byte[] audio)
+    private static async Task<List<SpeechEvent>> TranscribeAsync(byte[] audio, PocketsphinxOptions? options = null)
     {
-        var stt = new PocketsphinxSpeechToText(PocketsphinxOptions.Default, NullLogger<PocketsphinxSpeechToText>.Instance);
+        var stt = new PocketsphinxSpeechToText(options ?? PocketsphinxOptions.Default, NullLogger<PocketsphinxSpeechToText>.Instance);
         var events = new List<SpeechEvent>();
         await foreach (var speechEvent in stt.TranscribeAsync(AudioFormat.L16At16k, Frames(audio, AudioFormat.L16At16k), TestContext.Current.CancellationToken))
         {
