@@ -51,7 +51,7 @@ internal sealed partial class PocketsphinxSpeechToText(PocketsphinxOptions optio
         }
     }
 
-    /// <summary>Moves caller audio into the decoder's queue so the caller's audio path never waits on decoding.</summary>
+    /// <summary>Moves caller audio into the decoder's queue (2 s deep), so the caller's audio path waits only if decoding falls that far behind.</summary>
     private static async Task PumpAsync(IAsyncEnumerable<AudioFrame> callerAudio, ChannelWriter<AudioFrame> audio, CancellationToken cancellationToken)
     {
         try
