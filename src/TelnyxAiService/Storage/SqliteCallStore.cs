@@ -10,6 +10,12 @@ namespace TelnyxAiService.Storage;
 /// </summary>
 internal sealed class SqliteCallStore : SqlCallStore
 {
+    /// <summary>
+    /// Per connection: wait up to 10 s for the write lock; in WAL mode, sync at checkpoints rather than at every commit,
+    /// which survives a process crash (kill -9) and loses at most the last commits on a power failure.
+    /// </summary>
+    private const string SessionPragmas = "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL";
+
     private readonly string connectionString;
     private bool walEnabled;
 
@@ -35,7 +41,7 @@ internal sealed class SqliteCallStore : SqlCallStore
         {
             await connection.OpenAsync(cancellationToken);
             await using var command = connection.CreateCommand();
-            command.CommandText = walEnabled ? "PRAGMA busy_timeout = 10000" : "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL";
+            command.CommandText = walEnabled ? SessionPragmas : $"PRAGMA journal_mode = WAL; {SessionPragmas}";
             await command.ExecuteNonQueryAsync(cancellationToken);
             walEnabled = true;
             return connection;
