@@ -1,0 +1,74 @@
+using TelnyxAiService.Telephony;
+
+namespace TelnyxAiService.Storage;
+
+/// <summary>
+/// Durable calls, turns, webhook events and batches (SQLite or PostgreSQL). Every method is one short transaction;
+/// timestamps of state changes come from the store's <see cref="TimeProvider"/>. Turns and events that need no answer go
+/// through <see cref="CallStoreWriter"/> so the audio path never waits for the database.
+/// </summary>
+public interface ICallStore
+{
+    /// <summary>Stores a call before it is dialled. With a batch item id, also sets that item's last call id.</summary>
+    Task InsertCallAsync(NewCall call, CancellationToken cancellationToken);
+
+    /// <summary>Records the Telnyx ids of a placed call; status becomes <see cref="CallStatus.Dialing"/>.</summary>
+    Task SetDialedAsync(string id, DialResult telnyx, CancellationToken cancellationToken);
+
+    /// <summary>Status becomes <see cref="CallStatus.Answered"/> unless the call has already ended.</summary>
+    Task SetAnsweredAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Closes the call; the first end wins. Returns false when it had already ended (or does not exist).</summary>
+    Task<bool> SetEndedAsync(string id, CallStatus status, string? endReason, string? hangupCause, CancellationToken cancellationToken);
+
+    Task<CallRecord?> GetCallAsync(string id, CancellationToken cancellationToken);
+
+    Task<CallRecord?> FindByCallControlIdAsync(string callControlId, CancellationToken cancellationToken);
+
+    /// <summary>Newest first, keyset paged.</summary>
+    /// <exception cref="InvalidCursorException">The cursor was not produced by this store.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The limit is not 1 to 1000.</exception>
+    Task<CallPage> ListCallsAsync(CallQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Calls of this instance that have not ended (queued, dialing, answered): restart reconciliation.</summary>
+    Task<IReadOnlyList<CallRecord>> ListInProgressAsync(string instanceId, CancellationToken cancellationToken);
+
+    /// <summary>Ends a call left open by a previous run. Returns false when it had already ended.</summary>
+    Task<bool> MarkInterruptedByRestartAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Stores a finished turn; a repeat of the same (call, seq) is ignored, so a retried write is harmless.</summary>
+    Task AppendTurnAsync(TurnRecord turn, CancellationToken cancellationToken);
+
+    /// <summary>The call's turns in order.</summary>
+    Task<IReadOnlyList<TurnRecord>> GetTurnsAsync(string callId, CancellationToken cancellationToken);
+
+    /// <summary>Records a webhook event; false when its id was recorded before (by any instance, before any restart).</summary>
+    Task<bool> TryRecordEventAsync(CallEvent callEvent, CancellationToken cancellationToken);
+
+    /// <summary>The call's events in the order they were received.</summary>
+    Task<IReadOnlyList<CallEvent>> GetEventsAsync(string callId, CancellationToken cancellationToken);
+
+    /// <summary>Stores the batch and all its items (status pending, due now) in one transaction.</summary>
+    Task CreateBatchAsync(NewBatch batch, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Atomically moves up to <paramref name="limit"/> pending items due at <paramref name="now"/> to dialing, counts an
+    /// attempt and marks them claimed by <paramref name="instanceId"/>. Concurrent claimers never get the same item.
+    /// </summary>
+    Task<IReadOnlyList<BatchItem>> ClaimDueItemsAsync(string instanceId, int limit, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Items in dialing claimed by this instance (restart reconciliation).</summary>
+    Task<IReadOnlyList<BatchItem>> ListClaimedItemsAsync(string instanceId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records how a dialing item's attempt ended. With <paramref name="retryAt"/> the item goes back to pending, due then
+    /// (or to cancelled if its batch was cancelled meanwhile); without, <paramref name="outcome"/> is final.
+    /// Returns false when the item was not dialing.
+    /// </summary>
+    Task<bool> RecordItemOutcomeAsync(string itemId, BatchItemStatus outcome, DateTimeOffset? retryAt, CancellationToken cancellationToken);
+
+    /// <summary>Cancels the batch's pending items; items being dialled finish. False when the batch does not exist.</summary>
+    Task<bool> CancelBatchAsync(string batchId, CancellationToken cancellationToken);
+
+    Task<BatchProgress?> GetBatchProgressAsync(string batchId, CancellationToken cancellationToken);
+}

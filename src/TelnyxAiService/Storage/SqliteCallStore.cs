@@ -1,0 +1,68 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+
+namespace TelnyxAiService.Storage;
+
+/// <summary>
+/// The embedded store: one SQLite file in WAL mode (readers never wait for the writer), foreign keys on, and a busy
+/// timeout so that writers from several connections queue instead of failing. Writes take the lock up front
+/// (BEGIN IMMEDIATE), which also serialises claims and migrations.
+/// </summary>
+internal sealed class SqliteCallStore : SqlCallStore
+{
+    /// <summary>
+    /// Per connection: wait up to 10 s for the write lock; in WAL mode, sync at checkpoints rather than at every commit,
+    /// which survives a process crash (kill -9) and loses at most the last commits on a power failure.
+    /// </summary>
+    private const string SessionPragmas = "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL";
+
+    private readonly string connectionString;
+    private bool walEnabled;
+
+    public SqliteCallStore(StorageOptions options, TimeProvider time)
+        : base(time)
+    {
+        connectionString = options.ConnectionString;
+        var directory = Path.GetDirectoryName(new SqliteConnectionStringBuilder(connectionString).DataSource);
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+    }
+
+    public override StorageProvider Provider => StorageProvider.Sqlite;
+
+    protected override string ClaimLockClause => "";
+
+    protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using var command = connection.CreateCommand();
+            command.CommandText = walEnabled ? SessionPragmas : $"PRAGMA journal_mode = WAL; {SessionPragmas}";
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            walEnabled = true;
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    protected override Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        Task.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: false));
+
+    protected override Task LockForMigrationAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
+        Task.CompletedTask;
+
+    public override ValueTask DisposeAsync()
+    {
+        using var connection = new SqliteConnection(connectionString);
+        SqliteConnection.ClearPool(connection);
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,106 @@
+namespace TelnyxAiService.Storage;
+
+/// <summary>
+/// The schema, as ordered migrations. Each version runs once per database, inside a transaction, and is recorded in
+/// <c>schema_migrations</c>. Append new versions; never edit one that has shipped. Timestamps are UTC epoch milliseconds
+/// (BIGINT) so that both dialects compare and sort them the same way.
+/// </summary>
+internal static class StorageMigrations
+{
+    /// <param name="Sqlite">The SQL for SQLite.</param>
+    /// <param name="Postgres">The SQL for PostgreSQL.</param>
+    internal sealed record Migration(int Version, string Sqlite, string Postgres)
+    {
+        public Migration(int version, string portable)
+            : this(version, portable, portable)
+        {
+        }
+
+        public string For(StorageProvider provider) => provider == StorageProvider.Sqlite ? Sqlite : Postgres;
+    }
+
+    public const string CreateMigrationsTable =
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)";
+
+    public static readonly IReadOnlyList<Migration> All =
+    [
+        new(1, """
+            CREATE TABLE calls (
+                id TEXT PRIMARY KEY,
+                direction TEXT NOT NULL,
+                phone TEXT NOT NULL,
+                name TEXT,
+                context TEXT,
+                greeting TEXT,
+                status TEXT NOT NULL,
+                instance_id TEXT NOT NULL,
+                call_control_id TEXT,
+                call_leg_id TEXT,
+                call_session_id TEXT,
+                created_at BIGINT NOT NULL,
+                dialed_at BIGINT,
+                answered_at BIGINT,
+                ended_at BIGINT,
+                end_reason TEXT,
+                hangup_cause TEXT,
+                batch_id TEXT,
+                batch_item_id TEXT
+            );
+            CREATE UNIQUE INDEX calls_call_control_id ON calls (call_control_id);
+            CREATE INDEX calls_newest ON calls (created_at, id);
+            CREATE INDEX calls_batch ON calls (batch_id, created_at, id);
+            CREATE INDEX calls_open ON calls (instance_id) WHERE ended_at IS NULL;
+
+            CREATE TABLE turns (
+                call_id TEXT NOT NULL REFERENCES calls (id),
+                seq INTEGER NOT NULL,
+                speaker TEXT NOT NULL,
+                text TEXT NOT NULL,
+                started_at BIGINT NOT NULL,
+                ended_at BIGINT NOT NULL,
+                interrupted BOOLEAN NOT NULL,
+                end_of_speech_to_decision_ms INTEGER,
+                decision_to_first_token_ms INTEGER,
+                first_token_to_first_sentence_ms INTEGER,
+                sentence_to_tts_first_byte_ms INTEGER,
+                tts_first_byte_to_first_frame_ms INTEGER,
+                voice_to_voice_ms INTEGER,
+                PRIMARY KEY (call_id, seq)
+            );
+
+            CREATE TABLE call_events (
+                event_id TEXT PRIMARY KEY,
+                call_id TEXT,
+                event_type TEXT NOT NULL,
+                received_at BIGINT NOT NULL
+            );
+            CREATE INDEX call_events_call ON call_events (call_id, received_at);
+
+            CREATE TABLE batches (
+                id TEXT PRIMARY KEY,
+                created_at BIGINT NOT NULL,
+                cancelled_at BIGINT
+            );
+
+            CREATE TABLE batch_items (
+                id TEXT PRIMARY KEY,
+                batch_id TEXT NOT NULL REFERENCES batches (id),
+                item_index INTEGER NOT NULL,
+                phone TEXT NOT NULL,
+                name TEXT,
+                context TEXT,
+                greeting TEXT,
+                status TEXT NOT NULL,
+                last_outcome TEXT,
+                attempts INTEGER NOT NULL,
+                next_attempt_at BIGINT NOT NULL,
+                last_call_id TEXT,
+                claimed_by TEXT,
+                claimed_at BIGINT,
+                UNIQUE (batch_id, item_index)
+            );
+            CREATE INDEX batch_items_due ON batch_items (next_attempt_at) WHERE status = 'pending';
+            CREATE INDEX batch_items_claimed ON batch_items (claimed_by) WHERE status = 'dialing';
+            """),
+    ];
+}

@@ -1,0 +1,326 @@
+using TelnyxAiService.Storage;
+using TelnyxAiService.Telephony;
+
+namespace TelnyxAiService.Tests.Storage;
+
+/// <summary>The behaviour every <see cref="ICallStore"/> must have; runs against real SQLite and real PostgreSQL.</summary>
+public abstract class CallStoreContractTests : IAsyncLifetime
+{
+    private readonly List<SqlCallStore> stores = [];
+
+    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>A new store instance on this test's own (empty) database, not yet migrated.</summary>
+    private protected abstract Task<SqlCallStore> CreateStoreAsync();
+
+    protected abstract ValueTask DeleteDatabaseAsync();
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var store in stores)
+        {
+            await store.DisposeAsync();
+        }
+
+        await DeleteDatabaseAsync();
+        GC.SuppressFinalize(this);
+    }
+
+    [Fact]
+    public async Task Call_InsertDialAnswerEnd_RoundTripsEveryField()
+    {
+        var store = await OpenAsync();
+        await store.InsertCallAsync(new NewCall("c1", CallDirection.Outbound, "+15550001111", "i1", "Ann", "ctx", "Hello"), Ct);
+
+        var queued = await store.GetCallAsync("c1", Ct);
+        Assert.NotNull(queued);
+        Assert.Equal((CallStatus.Queued, CallDirection.Outbound, "+15550001111", "Ann", "ctx", "Hello", "i1"),
+            (queued.Status, queued.Direction, queued.Phone, queued.Name, queued.Context, queued.Greeting, queued.InstanceId));
+        Assert.Null(queued.CallControlId);
+        Assert.Null(queued.DialedAt);
+        Assert.InRange(queued.CreatedAt, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(5));
+
+        await store.SetDialedAsync("c1", new DialResult("ccid-1", "leg-1", "session-1"), Ct);
+        var dialed = await store.FindByCallControlIdAsync("ccid-1", Ct);
+        Assert.NotNull(dialed);
+        Assert.Equal(("c1", CallStatus.Dialing, "leg-1", "session-1"), (dialed.Id, dialed.Status, dialed.CallLegId, dialed.CallSessionId));
+        Assert.NotNull(dialed.DialedAt);
+
+        await store.SetAnsweredAsync("c1", Ct);
+        Assert.Equal(CallStatus.Answered, (await store.GetCallAsync("c1", Ct))!.Status);
+
+        Assert.True(await store.SetEndedAsync("c1", CallStatus.Completed, "hangup", "normal_clearing", Ct));
+        Assert.False(await store.SetEndedAsync("c1", CallStatus.Failed, "error", null, Ct));
+        await store.SetAnsweredAsync("c1", Ct);
+
+        var ended = await store.GetCallAsync("c1", Ct);
+        Assert.NotNull(ended);
+        Assert.Equal((CallStatus.Completed, "hangup", "normal_clearing"), (ended.Status, ended.EndReason, ended.HangupCause));
+        Assert.NotNull(ended.AnsweredAt);
+        Assert.NotNull(ended.EndedAt);
+        Assert.Null(await store.GetCallAsync("missing", Ct));
+        Assert.Null(await store.FindByCallControlIdAsync("missing", Ct));
+    }
+
+    [Fact]
+    public async Task Turns_AppendedOutOfOrderAndRepeated_ReadBackInOrderWithLatency()
+    {
+        var store = await OpenAsync();
+        await store.InsertCallAsync(new NewCall("c1", CallDirection.Inbound, "+15550001111", "i1"), Ct);
+        var t0 = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123);
+        var agent = new TurnRecord("c1", 1, Speaker.Agent, "Hello, how can I help?", t0.AddSeconds(2), t0.AddSeconds(4), true,
+            new TurnLatency(120, 340, 56, 210, 18, 744));
+        var caller = new TurnRecord("c1", 0, Speaker.Caller, "Hi there", t0, t0.AddMilliseconds(1500), false, new TurnLatency());
+
+        await store.AppendTurnAsync(agent, Ct);
+        await store.AppendTurnAsync(caller, Ct);
+        await store.AppendTurnAsync(caller with { Text = "a retried write" }, Ct);
+
+        var turns = await store.GetTurnsAsync("c1", Ct);
+        Assert.Equal([caller, agent], turns);
+        Assert.Empty(await store.GetTurnsAsync("other", Ct));
+    }
+
+    [Fact]
+    public async Task Events_SameIdAfterRestart_AreRecordedOnce()
+    {
+        var first = await OpenAsync();
+        var received = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000);
+        var answered = new CallEvent("ev-1", "c1", "call.answered", received);
+        Assert.True(await first.TryRecordEventAsync(answered, Ct));
+        Assert.False(await first.TryRecordEventAsync(answered, Ct));
+        await first.DisposeAsync();
+        stores.Remove(first);
+
+        var restarted = await OpenAsync();
+        var other = await OpenAsync();
+        Assert.False(await restarted.TryRecordEventAsync(answered with { ReceivedAt = received.AddSeconds(9) }, Ct));
+        Assert.False(await other.TryRecordEventAsync(answered, Ct));
+        var hangup = new CallEvent("ev-2", "c1", "call.hangup", received.AddSeconds(1));
+        Assert.True(await other.TryRecordEventAsync(hangup, Ct));
+
+        Assert.Equal([answered, hangup], await restarted.GetEventsAsync("c1", Ct));
+    }
+
+    [Fact]
+    public async Task ListCalls_25CallsInPagesOf10_ReturnsEachOnceNewestFirst()
+    {
+        var store = await OpenAsync();
+        for (var i = 0; i < 25; i++)
+        {
+            await store.InsertCallAsync(new NewCall($"call-{i:D2}", CallDirection.Outbound, "+15550001111", "i1", BatchId: i % 5 == 0 ? "b1" : null), Ct);
+            if (i % 2 == 0)
+            {
+                await store.SetEndedAsync($"call-{i:D2}", CallStatus.Completed, "hangup", null, Ct);
+            }
+        }
+
+        var seen = new List<CallRecord>();
+        var pageSizes = new List<int>();
+        string? cursor = null;
+        do
+        {
+            var page = await store.ListCallsAsync(new CallQuery(Limit: 10, Cursor: cursor), Ct);
+            pageSizes.Add(page.Calls.Count);
+            seen.AddRange(page.Calls);
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+
+        Assert.Equal([10, 10, 5], pageSizes);
+        Assert.Equal(Enumerable.Range(0, 25).Select(i => $"call-{i:D2}").Order(), seen.Select(c => c.Id).Order());
+        Assert.Equal(seen.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id, StringComparer.Ordinal).Select(c => c.Id), seen.Select(c => c.Id));
+
+        var completed = await store.ListCallsAsync(new CallQuery(Status: CallStatus.Completed, Limit: 100), Ct);
+        Assert.Equal(13, completed.Calls.Count);
+        Assert.All(completed.Calls, c => Assert.Equal(CallStatus.Completed, c.Status));
+        Assert.Null(completed.NextCursor);
+
+        var batch = await store.ListCallsAsync(new CallQuery(BatchId: "b1", Limit: 3), Ct);
+        var rest = await store.ListCallsAsync(new CallQuery(BatchId: "b1", Limit: 3, Cursor: batch.NextCursor), Ct);
+        Assert.Equal(["call-00", "call-05", "call-10", "call-15", "call-20"], batch.Calls.Concat(rest.Calls).Select(c => c.Id).Order());
+        Assert.Null(rest.NextCursor);
+    }
+
+    [Theory]
+    [InlineData("not a cursor!")]
+    [InlineData("MTIzNDU")]
+    [InlineData("YWJjOmNhbGwtMDE")]
+    [InlineData("MTIzOg")]
+    public async Task ListCalls_BadCursor_ThrowsInvalidCursorException(string cursor)
+    {
+        var store = await OpenAsync();
+        await Assert.ThrowsAsync<InvalidCursorException>(() => store.ListCallsAsync(new CallQuery(Cursor: cursor), Ct));
+    }
+
+    [Fact]
+    public async Task ListInProgress_AfterRestart_ReturnsOnlyThisInstancesOpenCallsUntilMarked()
+    {
+        var store = await OpenAsync();
+        await store.InsertCallAsync(new NewCall("queued", CallDirection.Outbound, "+15550001111", "i1"), Ct);
+        await store.InsertCallAsync(new NewCall("answered", CallDirection.Outbound, "+15550001112", "i1"), Ct);
+        await store.InsertCallAsync(new NewCall("ended", CallDirection.Outbound, "+15550001113", "i1"), Ct);
+        await store.InsertCallAsync(new NewCall("elsewhere", CallDirection.Outbound, "+15550001114", "i2"), Ct);
+        await store.SetDialedAsync("answered", new DialResult("cc-a", "leg-a", "s-a"), Ct);
+        await store.SetAnsweredAsync("answered", Ct);
+        await store.SetEndedAsync("ended", CallStatus.NoAnswer, "timeout", null, Ct);
+
+        var restarted = await OpenAsync();
+        var open = await restarted.ListInProgressAsync("i1", Ct);
+        Assert.Equal(["answered", "queued"], open.Select(c => c.Id).Order());
+
+        foreach (var call in open)
+        {
+            Assert.True(await restarted.MarkInterruptedByRestartAsync(call.Id, Ct));
+        }
+
+        Assert.Empty(await restarted.ListInProgressAsync("i1", Ct));
+        Assert.False(await restarted.MarkInterruptedByRestartAsync("ended", Ct));
+        var interrupted = await restarted.GetCallAsync("answered", Ct);
+        Assert.Equal((CallStatus.InterruptedByRestart, "interrupted_by_restart"), (interrupted!.Status, interrupted.EndReason));
+        Assert.Equal(CallStatus.NoAnswer, (await restarted.GetCallAsync("ended", Ct))!.Status);
+        Assert.Equal(["elsewhere"], (await restarted.ListInProgressAsync("i2", Ct)).Select(c => c.Id));
+    }
+
+    [Fact]
+    public async Task Batch_ClaimedInOrder_EachItemOnceWithProgress()
+    {
+        var store = await OpenAsync();
+        await store.CreateBatchAsync(new NewBatch("b1", [.. Enumerable.Range(0, 5).Select(i => new NewBatchItem($"+1555000000{i}", $"N{i}", "ctx", "hi"))]), Ct);
+        var now = DateTimeOffset.UtcNow.AddSeconds(1);
+
+        var first = await store.ClaimDueItemsAsync("i1", 3, now, Ct);
+        var second = await store.ClaimDueItemsAsync("i2", 3, now, Ct);
+        Assert.Empty(await store.ClaimDueItemsAsync("i1", 3, now, Ct));
+
+        Assert.Equal([0, 1, 2], first.Select(i => i.Index));
+        Assert.Equal([3, 4], second.Select(i => i.Index));
+        var item = first[0];
+        Assert.Equal(("b1:0", "b1", "+15550000000", "N0", "ctx", "hi", BatchItemStatus.Dialing, 1, "i1"),
+            (item.Id, item.BatchId, item.Phone, item.Name, item.Context, item.Greeting, item.Status, item.Attempts, item.ClaimedBy));
+        Assert.Equal(now.ToUnixTimeMilliseconds(), item.ClaimedAt?.ToUnixTimeMilliseconds());
+        Assert.Equal(["b1:3", "b1:4"], (await store.ListClaimedItemsAsync("i2", Ct)).Select(i => i.Id));
+
+        await store.InsertCallAsync(new NewCall("call-b1-0", CallDirection.Outbound, item.Phone, "i1", BatchId: "b1", BatchItemId: item.Id), Ct);
+        Assert.True(await store.RecordItemOutcomeAsync(item.Id, BatchItemStatus.Completed, null, Ct));
+        Assert.False(await store.RecordItemOutcomeAsync(item.Id, BatchItemStatus.Failed, null, Ct));
+        Assert.True(await store.RecordItemOutcomeAsync("b1:1", BatchItemStatus.Failed, null, Ct));
+
+        var progress = await store.GetBatchProgressAsync("b1", Ct);
+        Assert.NotNull(progress);
+        Assert.Equal((1, 1, 3, 0), (progress.Counts[BatchItemStatus.Completed], progress.Counts[BatchItemStatus.Failed],
+            progress.Counts[BatchItemStatus.Dialing], progress.Counts[BatchItemStatus.Pending]));
+        Assert.Equal([BatchItemStatus.Completed, BatchItemStatus.Failed, BatchItemStatus.Dialing, BatchItemStatus.Dialing, BatchItemStatus.Dialing],
+            progress.Items.Select(i => i.Status));
+        Assert.Equal("call-b1-0", progress.Items[0].LastCallId);
+        Assert.Null(progress.Items[0].ClaimedBy);
+        Assert.Null(progress.CancelledAt);
+        Assert.Null(await store.GetBatchProgressAsync("missing", Ct));
+    }
+
+    [Fact]
+    public async Task Claim_RetryScheduled_WaitsForNextAttemptAt()
+    {
+        var store = await OpenAsync();
+        await store.CreateBatchAsync(new NewBatch("b1", [new NewBatchItem("+15550000001")]), Ct);
+        var now = DateTimeOffset.UtcNow.AddSeconds(1);
+        var item = Assert.Single(await store.ClaimDueItemsAsync("i1", 10, now, Ct));
+
+        Assert.True(await store.RecordItemOutcomeAsync(item.Id, BatchItemStatus.Busy, now.AddSeconds(60), Ct));
+        var waiting = (await store.GetBatchProgressAsync("b1", Ct))!.Items[0];
+        Assert.Equal((BatchItemStatus.Pending, BatchItemStatus.Busy, 1), (waiting.Status, waiting.LastOutcome, waiting.Attempts));
+
+        Assert.Empty(await store.ClaimDueItemsAsync("i1", 10, now.AddSeconds(59), Ct));
+        var retry = Assert.Single(await store.ClaimDueItemsAsync("i1", 10, now.AddSeconds(60), Ct));
+        Assert.Equal((item.Id, 2, BatchItemStatus.Dialing), (retry.Id, retry.Attempts, retry.Status));
+    }
+
+    [Fact]
+    public async Task CancelBatch_PendingAndRetryingItems_AreNeverClaimed()
+    {
+        var store = await OpenAsync();
+        await store.CreateBatchAsync(new NewBatch("b1", [.. Enumerable.Range(0, 4).Select(i => new NewBatchItem($"+1555000000{i}"))]), Ct);
+        var now = DateTimeOffset.UtcNow.AddSeconds(1);
+        var claimed = await store.ClaimDueItemsAsync("i1", 2, now, Ct);
+
+        Assert.True(await store.CancelBatchAsync("b1", Ct));
+        Assert.True(await store.CancelBatchAsync("b1", Ct));
+        Assert.False(await store.CancelBatchAsync("missing", Ct));
+        Assert.Empty(await store.ClaimDueItemsAsync("i1", 10, now.AddHours(1), Ct));
+
+        Assert.True(await store.RecordItemOutcomeAsync(claimed[0].Id, BatchItemStatus.NoAnswer, now, Ct));
+        Assert.True(await store.RecordItemOutcomeAsync(claimed[1].Id, BatchItemStatus.Completed, null, Ct));
+        Assert.Empty(await store.ClaimDueItemsAsync("i1", 10, now.AddHours(1), Ct));
+
+        var progress = await store.GetBatchProgressAsync("b1", Ct);
+        Assert.NotNull(progress?.CancelledAt);
+        Assert.Equal([BatchItemStatus.Cancelled, BatchItemStatus.Completed, BatchItemStatus.Cancelled, BatchItemStatus.Cancelled],
+            progress.Items.Select(i => i.Status));
+        Assert.Equal(BatchItemStatus.NoAnswer, progress.Items[0].LastOutcome);
+        Assert.Equal((3, 1), (progress.Counts[BatchItemStatus.Cancelled], progress.Counts[BatchItemStatus.Completed]));
+    }
+
+    [Fact]
+    public async Task Claim_TwoInstancesInParallel_ClaimDisjointItems()
+    {
+        var a = await OpenAsync();
+        var b = await OpenAsync();
+        for (var round = 0; round < 10; round++)
+        {
+            await a.CreateBatchAsync(new NewBatch($"b{round}", [.. Enumerable.Range(0, 40).Select(i => new NewBatchItem($"+1555{i:D7}"))]), Ct);
+
+            var claims = await Task.WhenAll(
+                Task.Run(() => ClaimAllAsync(a, "a"), Ct),
+                Task.Run(() => ClaimAllAsync(b, "b"), Ct));
+
+            var all = claims.SelectMany(c => c).ToList();
+            Assert.Equal(40, all.Count);
+            Assert.Equal(40, all.Distinct().Count());
+        }
+
+        static async Task<List<string>> ClaimAllAsync(ICallStore store, string instance)
+        {
+            var ids = new List<string>();
+            while (await store.ClaimDueItemsAsync(instance, 3, DateTimeOffset.UtcNow.AddSeconds(1), Ct) is { Count: > 0 } items)
+            {
+                ids.AddRange(items.Select(i => i.Id));
+            }
+
+            return ids;
+        }
+
+        Assert.All((await a.GetBatchProgressAsync("b9", Ct))!.Items, i => Assert.Equal((BatchItemStatus.Dialing, 1), (i.Status, i.Attempts)));
+    }
+
+    [Fact]
+    public async Task Migrate_ConcurrentlyAndAgain_AppliesEachVersionOnceAndKeepsData()
+    {
+        var a = await CreateTrackedStoreAsync();
+        var b = await CreateTrackedStoreAsync();
+
+        var applied = await Task.WhenAll(Task.Run(() => a.MigrateAsync(Ct), Ct), Task.Run(() => b.MigrateAsync(Ct), Ct));
+        await a.InsertCallAsync(new NewCall("c1", CallDirection.Outbound, "+15550001111", "i1"), Ct);
+        var again = await b.MigrateAsync(Ct);
+
+        Assert.Equal([1], applied.SelectMany(v => v).Order());
+        Assert.Empty(again);
+        Assert.NotNull(await b.GetCallAsync("c1", Ct));
+    }
+
+    /// <summary>A migrated store on this test's database.</summary>
+    private protected async Task<SqlCallStore> OpenAsync()
+    {
+        var store = await CreateTrackedStoreAsync();
+        await store.MigrateAsync(Ct);
+        return store;
+    }
+
+    private async Task<SqlCallStore> CreateTrackedStoreAsync()
+    {
+        var store = await CreateStoreAsync();
+        stores.Add(store);
+        return store;
+    }
+}
