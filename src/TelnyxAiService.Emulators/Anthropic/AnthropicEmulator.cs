@@ -139,6 +139,7 @@ public sealed partial class AnthropicEmulator : IAsyncDisposable
         }
         else
         {
+            context.Response.ContentType = "application/json";
             await context.Response.WriteAsync(Message(model, inputTokens, reply).ToJsonString(), cancellationToken);
         }
     }

@@ -113,6 +113,7 @@ public sealed class AnthropicEmulatorTests
 
         var message = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement;
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType!.MediaType);
         Assert.Equal("message", message.GetProperty("type").GetString());
         Assert.Equal("claude-haiku-4-5", message.GetProperty("model").GetString());
         Assert.Equal("tool_use", message.GetProperty("stop_reason").GetString());
