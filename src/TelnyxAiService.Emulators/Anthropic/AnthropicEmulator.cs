@@ -123,7 +123,7 @@ public sealed partial class AnthropicEmulator : IAsyncDisposable
                 return;
         }
 
-        var reply = _replies.TryDequeue(out var queued) ? queued : _options.Reply?.Invoke(request) ?? ScriptedReply.Default;
+        var reply = _replies.TryDequeue(out var queued) ? queued : (_options.Reply ?? ScriptedReply.For)(request);
         var body = request.Body;
         var model = body.GetProperty("model").GetString()!;
         var inputTokens = Math.Max(1, request.RawBody.Length / 4);

@@ -17,7 +17,7 @@ public sealed class AnthropicEmulatorOptions
     /// <summary>Streaming pace; 0 sends every token at once.</summary>
     public double TokensPerSecond { get; init; }
 
-    /// <summary>The reply to a request when no reply is queued; null gives <see cref="ScriptedReply.Default"/>.</summary>
+    /// <summary>The reply to a request when no reply is queued; null gives <see cref="ScriptedReply.For"/>.</summary>
     public Func<RecordedMessagesRequest, ScriptedReply>? Reply { get; init; }
 }
 
@@ -26,6 +26,21 @@ public sealed class AnthropicEmulatorOptions
 public sealed record ScriptedReply(string Text, string? ToolName = null, string? ToolInputJson = null)
 {
     public static ScriptedReply Default { get; } = new("Hello! I'm the emulated assistant. How can I help you today?");
+
+    public static ScriptedReply Goodbye { get; } = new("Thank you for your time. Goodbye!", "end_call");
+
+    /// <summary>
+    /// The default script: <see cref="Goodbye"/> with the <c>end_call</c> tool when the caller's last words say goodbye
+    /// and the tool is offered, otherwise <see cref="Default"/>.
+    /// </summary>
+    public static ScriptedReply For(RecordedMessagesRequest request)
+    {
+        var last = request.Messages.LastOrDefault(m => m.Role == "user").Text ?? "";
+        var offersEndCall = request.Body.TryGetProperty("tools", out var tools)
+            && tools.EnumerateArray().Any(t => t.TryGetProperty("name", out var name) && name.GetString() == "end_call");
+        string[] farewells = ["bye", "goodbye", "adiós", "adios", "hang up"];
+        return offersEndCall && farewells.Any(f => last.Contains(f, StringComparison.OrdinalIgnoreCase)) ? Goodbye : Default;
+    }
 }
 
 /// <summary>A failure the emulator applies to the next request, in queue order.</summary>

@@ -215,6 +215,18 @@ public sealed class ClaudeAgentTests
     }
 
     [Fact]
+    public async Task Reply_CallerSaysGoodbye_EmulatorDefaultScriptEndsTheCall()
+    {
+        await using var emulator = await AnthropicEmulator.StartAsync(cancellationToken: Ct);
+        using var agent = Agent(emulator);
+
+        var outputs = await CollectAsync(agent, new AgentRequest(Brief, [new ChatMessage(Speaker.Caller, "That's all, bye!")]));
+
+        Assert.Equal(ScriptedReply.Goodbye.Text, Text(outputs));
+        Assert.IsType<EndCallRequested>(outputs[^1]);
+    }
+
+    [Fact]
     public async Task Reply_TransferTool_YieldsTransferRequested()
     {
         await using var emulator = await AnthropicEmulator.StartAsync(cancellationToken: Ct);

@@ -143,7 +143,7 @@ internal sealed partial class ClaudeAgent : IAgent, IDisposable
 
     private static Failure Classify(Exception e, bool silent, RetryHint hint) => e switch
     {
-        _ when silent => new Failure($"no first token within the timeout", true, e),
+        _ when silent => new Failure("no first token within CLAUDE_FIRST_TOKEN_TIMEOUT_MS", true, e),
         AnthropicApiException api => new Failure(
             $"HTTP {(int)api.StatusCode} {api.Type?.Raw()}".TrimEnd(),
             hint.ShouldRetry ?? IsTransient(api.StatusCode),

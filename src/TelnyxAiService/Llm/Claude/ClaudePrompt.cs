@@ -1,4 +1,3 @@
-using System.Text;
 using Anthropic.Models.Messages;
 
 namespace TelnyxAiService.Llm.Claude;
@@ -13,19 +12,25 @@ internal static class ClaudePrompt
 
     public static string System(CallBrief call)
     {
-        var prompt = new StringBuilder(call.Instructions.Trim()).AppendLine().AppendLine();
+        var lines = new List<string>();
+        if (!string.IsNullOrWhiteSpace(call.Instructions))
+        {
+            lines.Add(call.Instructions.Trim());
+            lines.Add("");
+        }
+
         if (!string.IsNullOrWhiteSpace(call.Name))
         {
-            prompt.AppendLine($"You are on a phone call with {call.Name.Trim()}.");
+            lines.Add($"You are on a phone call with {call.Name.Trim()}.");
         }
 
         if (!string.IsNullOrWhiteSpace(call.Context))
         {
-            prompt.AppendLine($"Call context: {call.Context.Trim()}");
+            lines.Add($"Call context: {call.Context.Trim()}");
         }
 
-        prompt.Append($"Reply in {call.Language}, in short spoken sentences, with no lists or markdown: one or two sentences per reply.");
-        return prompt.ToString();
+        lines.Add($"Reply in {call.Language}, in short spoken sentences, with no lists or markdown: one or two sentences per reply.");
+        return string.Join('\n', lines);
     }
 
     /// <summary>
