@@ -1,6 +1,33 @@
+using TelnyxAiService.Configuration;
+using TelnyxAiService.Llm.Claude;
+using TelnyxAiService.Providers;
+
 namespace TelnyxAiService.Llm;
 
 public static class LlmRegistration
 {
-    public static IServiceCollection AddLlm(this IServiceCollection services) => services;
+    public static IServiceCollection AddLlm(this IServiceCollection services)
+    {
+        services.AddSettings(ClaudeOptions.Read);
+        services.AddSingleton<ClaudeAgent>();
+        services.AddSingleton(sp => Choose(sp).Agent);
+        services.AddSingleton(sp => Choose(sp).Info);
+        return services;
+    }
+
+    /// <summary>
+    /// The one place the agent is chosen, when first resolved (settings given to a test host arrive only then):
+    /// Claude when ANTHROPIC_API_KEY is set.
+    /// </summary>
+    private static (IAgent Agent, ProviderInfo Info) Choose(IServiceProvider services)
+    {
+        var claude = services.GetRequiredService<ClaudeOptions>();
+        if (claude.IsConfigured)
+        {
+            var mode = claude.BaseUrl.Host == "api.anthropic.com" ? ProviderMode.Vendor : ProviderMode.Emulator;
+            return (services.GetRequiredService<ClaudeAgent>(), new ProviderInfo("llm", "anthropic", mode, claude.BaseUrl));
+        }
+
+        throw new InvalidSettingException("ANTHROPIC_API_KEY", "is required: no offline agent is available");
+    }
 }

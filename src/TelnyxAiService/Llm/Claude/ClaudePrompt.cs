@@ -1,0 +1,91 @@
+using Anthropic.Models.Messages;
+
+namespace TelnyxAiService.Llm.Claude;
+
+/// <summary>Turns a call brief and its history into the Messages API's system prompt, messages and tools.</summary>
+internal static class ClaudePrompt
+{
+    public const int MaxHistory = 20;
+    public const string EndCallTool = "end_call";
+    public const string TransferTool = "transfer_to_human";
+    public const string CallConnects = "(the call connects)";
+
+    public static string System(CallBrief call)
+    {
+        var lines = new List<string>();
+        if (!string.IsNullOrWhiteSpace(call.Instructions))
+        {
+            lines.Add(call.Instructions.Trim());
+            lines.Add("");
+        }
+
+        if (!string.IsNullOrWhiteSpace(call.Name))
+        {
+            lines.Add($"You are on a phone call with {call.Name.Trim()}.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(call.Context))
+        {
+            lines.Add($"Call context: {call.Context.Trim()}");
+        }
+
+        lines.Add($"Reply in {call.Language}, in short spoken sentences, with no lists or markdown: one or two sentences per reply.");
+        return string.Join('\n', lines);
+    }
+
+    /// <summary>
+    /// The last <see cref="MaxHistory"/> messages as alternating user/assistant turns that start with the caller:
+    /// consecutive messages from one speaker are merged, and a history that opens with the agent's greeting gets a
+    /// short user turn in front.
+    /// </summary>
+    public static List<MessageParam> Messages(IReadOnlyList<ChatMessage> history)
+    {
+        var turns = new List<(Speaker Speaker, string Text)>();
+        foreach (var message in history.Skip(Math.Max(0, history.Count - MaxHistory)))
+        {
+            if (string.IsNullOrWhiteSpace(message.Text))
+            {
+                continue;
+            }
+
+            if (turns.Count > 0 && turns[^1].Speaker == message.Speaker)
+            {
+                turns[^1] = (message.Speaker, $"{turns[^1].Text} {message.Text.Trim()}");
+            }
+            else
+            {
+                turns.Add((message.Speaker, message.Text.Trim()));
+            }
+        }
+
+        if (turns.Count == 0 || turns[0].Speaker == Speaker.Agent)
+        {
+            turns.Insert(0, (Speaker.Caller, CallConnects));
+        }
+
+        return [.. turns.Select(t => t.Speaker == Speaker.Caller
+            ? (MessageParam)new UserMessageParam(t.Text)
+            : new AssistantMessageParam(t.Text))];
+    }
+
+    public static List<ToolUnion> Tools(bool canTransfer)
+    {
+        var tools = new List<ToolUnion>
+        {
+            Tool(EndCallTool, "Hang up the call. Say goodbye first, in the same reply, then call this tool."),
+        };
+        if (canTransfer)
+        {
+            tools.Add(Tool(TransferTool, "Transfer the caller to a human colleague when they ask for a person or you cannot help. Tell them you are transferring them first, then call this tool."));
+        }
+
+        return tools;
+    }
+
+    private static Tool Tool(string name, string description) => new()
+    {
+        Name = name,
+        Description = description,
+        InputSchema = new InputSchema { Properties = new Dictionary<string, System.Text.Json.JsonElement>() },
+    };
+}
