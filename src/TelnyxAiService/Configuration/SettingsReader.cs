@@ -63,6 +63,23 @@ public sealed class SettingsReader(IConfiguration configuration)
         };
     }
 
+    /// <summary>
+    /// AGENT_LANGUAGE, a language tag such as es, en or es-419. Default es, except when the caller would be heard by
+    /// the offline recogniser (media streams without DEEPGRAM_API_KEY), which only understands English: then en.
+    /// </summary>
+    public string AgentLanguage()
+    {
+        var offlineEars = Optional("DEEPGRAM_API_KEY") is null && Bool("USE_MEDIA_STREAMS", true);
+        var language = Text("AGENT_LANGUAGE", offlineEars ? "en" : "es").ToLowerInvariant();
+        var parts = language.Split('-');
+        if (parts[0].Length is < 2 or > 3 || !parts.All(p => p.Length is > 0 and <= 8 && p.All(char.IsAsciiLetterOrDigit)))
+        {
+            throw new InvalidSettingException("AGENT_LANGUAGE", $"must be a language tag such as es, en or es-419, got '{language}'");
+        }
+
+        return language;
+    }
+
     /// <summary>An absolute URL whose scheme is one of <paramref name="schemes"/>; a trailing slash is removed.</summary>
     public Uri? Url(string name, string? fallback, params string[] schemes)
     {

@@ -16,11 +16,7 @@ public sealed record ConversationOptions(
 {
     public static ConversationOptions Read(SettingsReader settings)
     {
-        var language = settings.Text("AGENT_LANGUAGE", "es").ToLowerInvariant();
-        if (language.Length is < 2 or > 8 || !language.All(c => char.IsAsciiLetterLower(c) || c == '-'))
-        {
-            throw new InvalidSettingException("AGENT_LANGUAGE", $"must be a language code such as es or en, got '{language}'");
-        }
+        var language = settings.AgentLanguage();
 
         var transfer = settings.Optional("TRANSFER_NUMBER");
         if (transfer is not null && !PhoneNumber.IsE164(transfer))

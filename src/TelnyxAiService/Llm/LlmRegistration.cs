@@ -1,5 +1,6 @@
 using TelnyxAiService.Configuration;
 using TelnyxAiService.Llm.Claude;
+using TelnyxAiService.Llm.Rules;
 using TelnyxAiService.Providers;
 
 namespace TelnyxAiService.Llm;
@@ -10,6 +11,9 @@ public static class LlmRegistration
     {
         services.AddSettings(ClaudeOptions.Read);
         services.AddSingleton<ClaudeAgent>();
+        services.AddSingleton(sp => RulesAgentOptions.Read(sp.GetRequiredService<SettingsReader>()));
+        services.AddSingleton<RulesAgent>();
+        services.AddSingleton(new SettingsCheck(sp => sp.GetRequiredService<IAgent>()));
         services.AddSingleton(sp => Choose(sp).Agent);
         services.AddSingleton(sp => Choose(sp).Info);
         return services;
@@ -17,7 +21,7 @@ public static class LlmRegistration
 
     /// <summary>
     /// The one place the agent is chosen, when first resolved (settings given to a test host arrive only then):
-    /// Claude when ANTHROPIC_API_KEY is set.
+    /// Claude when ANTHROPIC_API_KEY is set, otherwise the rules agent and its script (AGENT_SCRIPT).
     /// </summary>
     private static (IAgent Agent, ProviderInfo Info) Choose(IServiceProvider services)
     {
@@ -28,6 +32,6 @@ public static class LlmRegistration
             return (services.GetRequiredService<ClaudeAgent>(), new ProviderInfo("llm", "anthropic", mode, claude.BaseUrl));
         }
 
-        throw new InvalidSettingException("ANTHROPIC_API_KEY", "is required: no offline agent is available");
+        return (services.GetRequiredService<RulesAgent>(), new ProviderInfo("llm", "rules", ProviderMode.Offline, null));
     }
 }

@@ -1,24 +1,26 @@
 using TelnyxAiService.Configuration;
+using TelnyxAiService.Providers;
 using TelnyxAiService.Voice.ElevenLabs;
+using TelnyxAiService.Voice.Flite;
 
 namespace TelnyxAiService.Voice;
 
 public static class VoiceRegistration
 {
-    /// <summary>Text-to-speech: ElevenLabs when ELEVENLABS_API_KEY is set.</summary>
+    /// <summary>Text-to-speech: ElevenLabs when ELEVENLABS_API_KEY is set, otherwise flite (espeak-ng for other languages).</summary>
     public static IServiceCollection AddVoice(this IServiceCollection services)
     {
         services.AddSettings(ElevenLabsOptions.Read);
         services.AddHttpClient<ElevenLabsTextToSpeech>(http => http.Timeout = TimeSpan.FromSeconds(30));
+        services.AddSingleton(sp => FliteOptions.Read(sp.GetRequiredService<SettingsReader>()));
+        services.AddSingleton<FliteTextToSpeech>();
         services.AddTransient<ITextToSpeech>(sp => sp.GetRequiredService<ElevenLabsOptions>().IsConfigured
             ? sp.GetRequiredService<ElevenLabsTextToSpeech>()
-            : throw NoVoice());
+            : sp.GetRequiredService<FliteTextToSpeech>());
         services.AddSingleton(sp => sp.GetRequiredService<ElevenLabsOptions>() is { IsConfigured: true } elevenLabs
             ? elevenLabs.ProviderInfo
-            : throw NoVoice());
+            : new ProviderInfo("text-to-speech", "flite", ProviderMode.Offline, null));
+        services.AddSingleton(new SettingsCheck(sp => sp.GetRequiredService<ITextToSpeech>()));
         return services;
     }
-
-    private static InvalidOperationException NoVoice() =>
-        new("No text-to-speech provider is configured: set ELEVENLABS_API_KEY.");
 }

@@ -1,11 +1,10 @@
-using System.Text.RegularExpressions;
 using TelnyxAiService.Configuration;
 using TelnyxAiService.Providers;
 
 namespace TelnyxAiService.Voice.ElevenLabs;
 
 /// <summary>ElevenLabs text-to-speech settings. No API key means ElevenLabs is not configured.</summary>
-public sealed partial record ElevenLabsOptions(string? ApiKey, string VoiceId, string ModelId, Uri BaseUrl, string LanguageCode)
+public sealed record ElevenLabsOptions(string? ApiKey, string VoiceId, string ModelId, Uri BaseUrl, string LanguageCode)
 {
     public const string DefaultBaseUrl = "https://api.elevenlabs.io";
     public const string DefaultVoiceId = "21m00Tcm4TlvDq8ikWAM";
@@ -25,11 +24,7 @@ public sealed partial record ElevenLabsOptions(string? ApiKey, string VoiceId, s
 
     public static ElevenLabsOptions Read(SettingsReader settings)
     {
-        var language = settings.Text("AGENT_LANGUAGE", "es");
-        if (!LanguageTag().IsMatch(language))
-        {
-            throw new InvalidSettingException("AGENT_LANGUAGE", $"must be a language code such as 'es', 'en' or 'es-MX', got '{language}'");
-        }
+        var language = settings.AgentLanguage();
 
         return new ElevenLabsOptions(
             settings.Optional("ELEVENLABS_API_KEY"),
@@ -39,6 +34,4 @@ public sealed partial record ElevenLabsOptions(string? ApiKey, string VoiceId, s
             language[..2].ToLowerInvariant());
     }
 
-    [GeneratedRegex("^[A-Za-z]{2}([-_][A-Za-z0-9]{2,8})*$")]
-    private static partial Regex LanguageTag();
 }

@@ -1,13 +1,12 @@
-using System.Text.RegularExpressions;
 using TelnyxAiService.Configuration;
 
 namespace TelnyxAiService.Voice.Flite;
 
 /// <summary>
 /// The flite voice (FLITE_VOICE: slt, awb, rms, kal16, or the path of a 16 kHz .flitevox file; default slt) and the
-/// agent's language (AGENT_LANGUAGE, default en). flite speaks only English; other languages use espeak-ng.
+/// agent's language (AGENT_LANGUAGE). flite speaks only English; other languages use espeak-ng.
 /// </summary>
-public sealed partial record FliteOptions(string Voice, string Language)
+public sealed record FliteOptions(string Voice, string Language)
 {
     /// <summary>The voices Debian's flite ships at 16 kHz (kal is 8 kHz, so it is not offered).</summary>
     public static readonly IReadOnlyList<string> BuiltInVoices = ["slt", "awb", "rms", "kal16"];
@@ -25,15 +24,9 @@ public sealed partial record FliteOptions(string Voice, string Language)
             throw new InvalidSettingException("FLITE_VOICE", $"must be one of {string.Join(", ", BuiltInVoices)} or an existing .flitevox file, got '{voice}'");
         }
 
-        var language = settings.Text("AGENT_LANGUAGE", "en");
-        if (!LanguageTag().IsMatch(language))
-        {
-            throw new InvalidSettingException("AGENT_LANGUAGE", $"must be a language tag such as en, es or es-419, got '{language}'");
-        }
+        var language = settings.AgentLanguage();
 
         return new FliteOptions(voice, language);
     }
 
-    [GeneratedRegex("^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$")]
-    private static partial Regex LanguageTag();
 }
