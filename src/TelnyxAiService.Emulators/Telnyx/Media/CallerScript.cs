@@ -28,7 +28,10 @@ public sealed class CallerScript
     public CallerScript WaitForAgentSpeech(TimeSpan? after = null, TimeSpan? timeout = null) =>
         Add(new WaitForAgentSpeechStep(after ?? TimeSpan.Zero, timeout ?? DefaultTimeout));
 
-    public CallerScript SendDtmf(string digit) => Add(new DtmfStep(digit));
+    /// <summary>Sends a <c>dtmf</c> frame for one key: 0-9, *, # or A-D.</summary>
+    public CallerScript SendDtmf(string digit) => digit is { Length: 1 } && "0123456789*#ABCD".Contains(digit[0], StringComparison.Ordinal)
+        ? Add(new DtmfStep(digit))
+        : throw new ArgumentException($"'{digit}' is not a DTMF key", nameof(digit));
 
     /// <summary>Sends <c>stop</c> and closes the stream.</summary>
     public CallerScript HangUp() => Add(new HangUpStep());

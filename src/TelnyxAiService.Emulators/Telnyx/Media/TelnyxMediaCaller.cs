@@ -51,6 +51,7 @@ public sealed class TelnyxMediaCaller
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(script);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(settings.InboundChunk, TimeSpan.Zero);
         var caller = new TelnyxMediaCaller(settings, script);
         try
         {
@@ -147,7 +148,11 @@ public sealed class TelnyxMediaCaller
 
     private async Task WaitOrAbort(Task receiving)
     {
-        if (await Task.WhenAny(receiving, Task.Delay(CloseTimeout)) != receiving)
+        try
+        {
+            await receiving.WaitAsync(CloseTimeout);
+        }
+        catch (TimeoutException)
         {
             _socket.Abort();
         }

@@ -14,7 +14,7 @@ internal sealed record ReceivedFrame(TimeSpan At, JsonElement Json)
 {
     public string Event => Json.GetProperty("event").GetString()!;
 
-    public byte[] Payload => Convert.FromBase64String(Json.GetProperty("media").GetProperty("payload").GetString()!);
+    public byte[] Payload() => Convert.FromBase64String(Json.GetProperty("media").GetProperty("payload").GetString()!);
 }
 
 /// <summary>The service side of the media stream, written in the test: accepts one WebSocket at /stream and runs a behaviour on it.</summary>

@@ -193,7 +193,7 @@ public sealed class TelnyxMediaCallerPlayoutTests
 
     private static byte[] Speech(TimeSpan duration) => Pcmu.Encode(SyntheticSpeech.Samples(duration, Pcmu.SampleRate, seed: 3));
 
-    private static bool IsSpeech(ReceivedFrame frame) => frame.Event == "media" && SyntheticSpeech.Rms(Pcmu.Decode(frame.Payload)) > 1000;
+    private static bool IsSpeech(ReceivedFrame frame) => frame.Event == "media" && SyntheticSpeech.Rms(Pcmu.Decode(frame.Payload())) > 1000;
 
     /// <summary>Sends audio as a real service would: 20 ms frames in real time.</summary>
     private static async Task SpeakPacedAsync(AgentConnection agent, byte[] audio, CancellationToken cancellationToken)

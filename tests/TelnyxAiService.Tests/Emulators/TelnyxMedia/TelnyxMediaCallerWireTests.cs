@@ -85,7 +85,7 @@ public sealed class TelnyxMediaCallerWireTests
             Assert.Equal("inbound", body.GetProperty("track").GetString());
             Assert.Equal((i + 1).ToString(CultureInfo.InvariantCulture), body.GetProperty("chunk").GetString());
             Assert.Equal((i * 20).ToString(CultureInfo.InvariantCulture), body.GetProperty("timestamp").GetString());
-            Assert.Equal(Enumerable.Repeat((byte)0xFF, 160), media[i].Payload);
+            Assert.Equal(Enumerable.Repeat((byte)0xFF, 160), media[i].Payload());
         }
     }
 
@@ -118,7 +118,7 @@ public sealed class TelnyxMediaCallerWireTests
         var mediaFormat = frames.Single(f => f.Event == "start").Json.GetProperty("start").GetProperty("media_format");
         Assert.Equal(encoding, mediaFormat.GetProperty("encoding").GetString());
         Assert.Equal(format.SampleRate, mediaFormat.GetProperty("sample_rate").GetInt32());
-        var payloads = frames.Where(f => f.Event == "media").Select(f => f.Payload).ToList();
+        var payloads = frames.Where(f => f.Event == "media").Select(f => f.Payload()).ToList();
         Assert.True(payloads.Count >= 3, $"only {payloads.Count} media frames");
         Assert.All(payloads, p => Assert.Equal(expectedBytes, p.Length));
         var speech = payloads.Select(p => SyntheticSpeech.Rms(format.Decode(p))).ToList();
