@@ -179,6 +179,21 @@ public sealed class ElevenLabsTextToSpeechTests
         Assert.Empty(emulator.Requests);
     }
 
+    [Theory]
+    [InlineData(422, """{"detail":[{"type":"missing","loc":["body","text"],"msg":"Field required","input":null}]}""", "HTTP 422 validation_error: body.text: Field required", false)]
+    [InlineData(502, "<html>Bad Gateway</html>", "HTTP 502: <html>Bad Gateway</html>", true)]
+    [InlineData(400, """{"detail":"voice_id is not valid"}""", "HTTP 400: voice_id is not valid", false)]
+    [InlineData(429, """{"detail":{"status":"system_busy","message":"Busy."}}""", "HTTP 429 system_busy: Busy.", true)]
+    public async Task ErrorFrom_VendorErrorBodies_GiveMessageAndRetryability(int status, string body, string message, bool retryable)
+    {
+        using var response = new HttpResponseMessage((HttpStatusCode)status) { Content = new StringContent(body) };
+
+        var error = await ElevenLabsTextToSpeech.ErrorFromAsync(response, Token);
+
+        Assert.Equal($"elevenlabs: {message}", error.Message);
+        Assert.Equal(retryable, error.Retryable);
+    }
+
     private static ElevenLabsOptions Options(Uri baseUrl, string apiKey) =>
         new(apiKey, ElevenLabsOptions.DefaultVoiceId, ElevenLabsOptions.DefaultModelId, baseUrl, "es");
 
