@@ -62,7 +62,7 @@ internal sealed class ElevenLabsStreamInputSession(
             return await FailAsync("invalid_message", "Messages must be JSON objects.", cancellationToken);
         }
 
-        var text = json["text"] is JsonValue t && t.TryGetValue<string>(out var s) ? s : null;
+        var text = StringOf(json["text"]);
         var flush = json["flush"] is JsonValue f && f.TryGetValue<bool>(out var b) && b;
         if (!_started)
         {
@@ -78,7 +78,7 @@ internal sealed class ElevenLabsStreamInputSession(
 
             if (json["generation_config"]?["chunk_length_schedule"] is JsonArray schedule && schedule.Count > 0)
             {
-                _schedule = [.. schedule.Select(n => Math.Clamp(n?.GetValue<int>() ?? 120, 50, 500))];
+                _schedule = [.. schedule.Select(n => Math.Clamp(n is JsonValue v && v.TryGetValue<int>(out var length) ? length : 120, 50, 500))];
             }
 
             _started = true;
@@ -104,9 +104,11 @@ internal sealed class ElevenLabsStreamInputSession(
 
     private bool HasKey(JsonObject json)
     {
-        var key = json["xi-api-key"]?.GetValue<string>() ?? json["authorization"]?.GetValue<string>()?.Replace("Bearer ", "", StringComparison.Ordinal);
+        var key = StringOf(json["xi-api-key"]) ?? StringOf(json["authorization"])?.Replace("Bearer ", "", StringComparison.Ordinal);
         return key == emulator.ApiKey;
     }
+
+    private static string? StringOf(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 
     /// <summary>Speaks the buffered text as audio messages of ChunkDuration each, with per-chunk character timings.</summary>
     private async Task GenerateAsync(CancellationToken cancellationToken)

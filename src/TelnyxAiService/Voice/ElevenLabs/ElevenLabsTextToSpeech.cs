@@ -83,7 +83,7 @@ internal sealed partial class ElevenLabsTextToSpeech(HttpClient http, ElevenLabs
     private async Task<HttpResponseMessage> SendAsync(string text, string outputFormat, CancellationToken cancellationToken)
     {
         var url = new Uri(
-            $"{options.BaseUrl}/v1/text-to-speech/{Uri.EscapeDataString(options.VoiceId)}/stream?output_format={outputFormat}&optimize_streaming_latency={OptimizeStreamingLatency}");
+            $"{options.BaseUrl.AbsoluteUri.TrimEnd('/')}/v1/text-to-speech/{Uri.EscapeDataString(options.VoiceId)}/stream?output_format={outputFormat}&optimize_streaming_latency={OptimizeStreamingLatency}");
         var body = new SpeechRequest(text, options.ModelId, options.LanguageCode, SpeechRequest.DefaultVoiceSettings);
         for (var attempt = 1; ; attempt++)
         {
