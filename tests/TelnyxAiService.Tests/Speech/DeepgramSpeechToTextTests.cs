@@ -110,6 +110,24 @@ public sealed class DeepgramSpeechToTextTests
     }
 
     [Fact]
+    public async Task Transcribe_Cancelled_ThrowsAndClosesTheConnection()
+    {
+        await using var emulator = await DeepgramEmulator.StartAsync(cancellationToken: Token);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        var stt = Client(Options(emulator));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var _ in stt.TranscribeAsync(AudioFormat.Pcmu8k, PlayAsync(AudioFormat.Pcmu8k, [Say("hello"), Quiet(20_000)], cancel.Token), cancel.Token))
+            {
+                await cancel.CancelAsync();
+            }
+        });
+
+        await Assert.Single(emulator.Connections).Ended.WaitAsync(TimeSpan.FromSeconds(10), Token);
+    }
+
+    [Fact]
     public void Parse_RecordedMessages_YieldsSpeechEvents()
     {
         Assert.Equal(new TranscriptUpdate("Paris at a moment", false, false), DeepgramMessages.Parse(Fixture("results_interim.recorded.json")));

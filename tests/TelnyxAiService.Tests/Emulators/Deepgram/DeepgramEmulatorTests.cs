@@ -101,6 +101,46 @@ public sealed class DeepgramEmulatorTests
     }
 
     [Fact]
+    public async Task FinalDelay_Set_HoldsTheFinalBackThatLong()
+    {
+        await using var emulator = await DeepgramEmulator.StartAsync(new() { FinalDelay = TimeSpan.FromMilliseconds(800) }, Token);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var messages = await ListenAsync(emulator, "encoding=mulaw&sample_rate=8000&endpointing=300", async socket =>
+        {
+            await SendAudioAsync(socket, SyntheticSpeech.For("hello", EmulatedAudioFormat.Pcmu8k));
+            await SendAudioAsync(socket, SyntheticSpeech.Silence(TimeSpan.FromMilliseconds(400), EmulatedAudioFormat.Pcmu8k));
+            await SendTextAsync(socket, """{"type":"CloseStream"}""");
+        });
+
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(800), $"{clock.Elapsed}");
+        Assert.Equal("hello", Transcript(Assert.Single(messages, m => Type(m) == "Results")));
+    }
+
+    [Fact]
+    public async Task ScriptForConnection_TwoConnectionsAtOnce_EachReadsItsOwnScript()
+    {
+        await using var emulator = await DeepgramEmulator.StartAsync(
+            new() { ScriptForConnection = index => [$"call {index} first", $"call {index} second"] },
+            Token);
+        using var first = await ConnectAsync(emulator, "encoding=mulaw&sample_rate=8000&endpointing=300", emulator.ApiKey);
+        using var second = await ConnectAsync(emulator, "encoding=mulaw&sample_rate=8000&endpointing=300", emulator.ApiKey);
+        var firstMessages = ReceiveAllAsync(first);
+        var secondMessages = ReceiveAllAsync(second);
+
+        foreach (var socket in new[] { second, first, second, first })
+        {
+            await SendAudioAsync(socket, SyntheticSpeech.For("some words", EmulatedAudioFormat.Pcmu8k));
+            await SendAudioAsync(socket, SyntheticSpeech.Silence(TimeSpan.FromMilliseconds(400), EmulatedAudioFormat.Pcmu8k));
+        }
+
+        await SendTextAsync(first, """{"type":"CloseStream"}""");
+        await SendTextAsync(second, """{"type":"CloseStream"}""");
+        Assert.Equal(["call 0 first", "call 0 second"], (await firstMessages).Where(m => Type(m) == "Results").Select(Transcript));
+        Assert.Equal(["call 1 first", "call 1 second"], (await secondMessages).Where(m => Type(m) == "Results").Select(Transcript));
+    }
+
+    [Fact]
     public async Task Idle_NoAudioNorKeepAlive_ClosesWith1011Net0001()
     {
         await using var emulator = await DeepgramEmulator.StartAsync(new() { IdleTimeout = TimeSpan.FromMilliseconds(300) }, Token);
