@@ -74,20 +74,19 @@ public sealed class DeepgramSpeechToTextTests
     public async Task Transcribe_AudioPausesLongerThanIdleTimeout_SendsKeepAliveAndKeepsConnection()
     {
         await using var emulator = await DeepgramEmulator.StartAsync(
-            new() { Segments = ["Still there?"], IdleTimeout = TimeSpan.FromSeconds(1) },
+            new() { Segments = ["Still there?"], IdleTimeout = TimeSpan.FromSeconds(2) },
             Token);
 
         var events = await TranscribeAsync(
             emulator,
             AudioFormat.Pcmu8k,
-            [Quiet(200), new Pause(TimeSpan.FromMilliseconds(2200)), Say("Still there"), Quiet(500)],
+            [Quiet(200), new Pause(TimeSpan.FromMilliseconds(3000)), Say("Still there"), Quiet(500)],
             keepAliveInterval: TimeSpan.FromMilliseconds(400));
 
         Assert.Contains(new TranscriptUpdate("Still there?", true, true), events);
         var connection = Assert.Single(emulator.Connections);
-        var keepAlives = connection.ControlMessages.Where(m => m.Type == "KeepAlive").ToList();
-        Assert.True(keepAlives.Count >= 3, $"{keepAlives.Count} KeepAlive messages");
-        Assert.All(keepAlives, m => Assert.Equal(TimeSpan.FromMilliseconds(200), m.AudioTime));
+        var keepAlivesInPause = connection.ControlMessages.Count(m => m.Type == "KeepAlive" && m.AudioTime == TimeSpan.FromMilliseconds(200));
+        Assert.True(keepAlivesInPause >= 4, $"{keepAlivesInPause} KeepAlive messages during the pause");
     }
 
     [Fact]
