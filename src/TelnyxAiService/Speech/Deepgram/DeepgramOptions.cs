@@ -36,7 +36,7 @@ public sealed record DeepgramOptions(
             settings.Optional("DEEPGRAM_API_KEY"),
             url,
             settings.Text("DEEPGRAM_MODEL", "nova-3"),
-            settings.Text("AGENT_LANGUAGE", "es"),
+            settings.AgentLanguage(),
             settings.Int("DEEPGRAM_ENDPOINTING_MS", 300, 10, 10_000),
             settings.Int("DEEPGRAM_UTTERANCE_END_MS", 1000, 1000, 10_000));
     }

@@ -16,7 +16,7 @@ public sealed record TelnyxOptions(
     public const string DefaultApiBaseUrl = "https://api.telnyx.com/v2";
 
     /// <summary>Where Telnyx posts call events.</summary>
-    public Uri WebhookUrl => new($"{WebhookBaseUrl}/webhook/telnyx");
+    public Uri WebhookUrl => new($"{WebhookBaseUrl.ToString().TrimEnd('/')}/webhook/telnyx");
 
     /// <summary>Where Telnyx opens the media stream: the webhook base with http(s) turned into ws(s).</summary>
     public Uri StreamUrl => new($"{(WebhookBaseUrl.Scheme == "https" ? "wss" : "ws")}://{WebhookBaseUrl.Authority}{WebhookBaseUrl.AbsolutePath.TrimEnd('/')}/stream/media");

@@ -7,7 +7,7 @@ namespace TelnyxAiService.Tests.Emulators.Telnyx;
 
 /// <summary>
 /// The official telnyx npm package (7.24.0) verifies webhooks the emulator signed. Skipped until
-/// tests/TelnyxAiService.Tests/Emulators/Telnyx/node/install.sh has installed it.
+/// scripts/setup has installed it.
 /// </summary>
 public sealed class TelnyxNodeSdkFidelityTests
 {
@@ -59,7 +59,7 @@ public sealed class TelnyxNodeSdkFidelityTests
         var folder = NodeFolder();
         if (!File.Exists(Path.Combine(folder, "node_modules", "telnyx", "package.json")))
         {
-            Assert.Skip("Run tests/TelnyxAiService.Tests/Emulators/Telnyx/node/install.sh to install the telnyx npm package.");
+            Assert.Skip("Run scripts/setup to install the telnyx npm package.");
         }
 
         await using var h = await TelnyxHarness.StartAsync();
