@@ -1,0 +1,133 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using TelnyxAiService.Emulators.Anthropic;
+using TelnyxAiService.Emulators.Deepgram;
+using TelnyxAiService.Emulators.ElevenLabs;
+using TelnyxAiService.Emulators.Telnyx;
+using TelnyxAiService.Emulators.Telnyx.Media;
+
+namespace TelnyxAiService.Tests.TestHost;
+
+/// <summary>What a test wants around the service: emulator knobs and extra settings.</summary>
+public sealed class HarnessOptions
+{
+    public bool MediaStreams { get; init; } = true;
+
+    public TelnyxEmulatorOptions Telnyx { get; init; } = new();
+
+    public AnthropicEmulatorOptions Anthropic { get; init; } = new();
+
+    public DeepgramEmulatorOptions Deepgram { get; init; } = new();
+
+    public ElevenLabsEmulatorOptions ElevenLabs { get; init; } = new();
+
+    /// <summary>The caller heard on media-stream calls.</summary>
+    public Func<EmulatedCall, CallerScript>? Caller { get; init; }
+
+    public Dictionary<string, string> Settings { get; init; } = [];
+}
+
+/// <summary>
+/// The real service on a real loopback port, configured only through its settings to talk to the Telnyx, Anthropic,
+/// Deepgram and ElevenLabs emulators, exactly as it would talk to the vendors.
+/// </summary>
+public sealed class ServiceHarness : IAsyncDisposable
+{
+    private ServiceHarness(TelnyxEmulator telnyx, AnthropicEmulator anthropic, DeepgramEmulator deepgram, ElevenLabsEmulator elevenLabs, StreamingCallee? callee, WebApplicationFactory<Program> factory, HttpClient client)
+    {
+        Telnyx = telnyx;
+        Anthropic = anthropic;
+        Deepgram = deepgram;
+        ElevenLabs = elevenLabs;
+        Callee = callee;
+        Factory = factory;
+        Client = client;
+    }
+
+    public TelnyxEmulator Telnyx { get; }
+
+    public AnthropicEmulator Anthropic { get; }
+
+    public DeepgramEmulator Deepgram { get; }
+
+    public ElevenLabsEmulator ElevenLabs { get; }
+
+    public StreamingCallee? Callee { get; }
+
+    public WebApplicationFactory<Program> Factory { get; }
+
+    public HttpClient Client { get; }
+
+    public IServiceProvider Services => Factory.Services;
+
+    public static async Task<ServiceHarness> StartAsync(HarnessOptions options, CancellationToken cancellationToken)
+    {
+        var telnyx = await TelnyxEmulator.StartAsync(options.Telnyx, cancellationToken);
+        var anthropic = await AnthropicEmulator.StartAsync(options.Anthropic, cancellationToken);
+        var deepgram = await DeepgramEmulator.StartAsync(options.Deepgram, cancellationToken);
+        var elevenLabs = await ElevenLabsEmulator.StartAsync(options.ElevenLabs, cancellationToken);
+        StreamingCallee? callee = null;
+        if (options.Caller is { } caller)
+        {
+            callee = new StreamingCallee(caller);
+            telnyx.MediaCallee = callee.RunAsync;
+        }
+
+        var port = FreePort();
+        var settings = new Dictionary<string, string>
+        {
+            ["TELNYX_API_KEY"] = telnyx.ApiKey,
+            ["TELNYX_API_BASE_URL"] = telnyx.ApiBaseUrl.ToString(),
+            ["TELNYX_CONNECTION_ID"] = "1494404757140276705",
+            ["TELNYX_PHONE_NUMBER"] = "+15550100000",
+            ["TELNYX_PUBLIC_KEY"] = telnyx.PublicKeyBase64,
+            ["WEBHOOK_BASE_URL"] = $"http://127.0.0.1:{port}",
+            ["USE_MEDIA_STREAMS"] = options.MediaStreams ? "true" : "false",
+            ["ANTHROPIC_API_KEY"] = anthropic.ApiKey,
+            ["ANTHROPIC_BASE_URL"] = anthropic.BaseUrl.ToString(),
+            ["DEEPGRAM_API_KEY"] = deepgram.ApiKey,
+            ["DEEPGRAM_URL"] = deepgram.ListenUrl.ToString(),
+            ["ELEVENLABS_API_KEY"] = elevenLabs.ApiKey,
+            ["ELEVENLABS_BASE_URL"] = elevenLabs.BaseUrl.ToString(),
+            ["AGENT_LANGUAGE"] = "en",
+            ["DATABASE_URL"] = $"sqlite:{Path.Combine(Path.GetTempPath(), $"telnyx-ai-test-{Guid.NewGuid():N}.db")}",
+        };
+        foreach (var (key, value) in options.Settings)
+        {
+            settings[key] = value;
+        }
+
+        var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+        {
+            foreach (var (key, value) in settings)
+            {
+                builder.UseSetting(key, value);
+            }
+
+            builder.UseUrls($"http://127.0.0.1:{port}");
+        });
+        factory.UseKestrel();
+        factory.StartServer();
+        var client = factory.CreateClient();
+        return new ServiceHarness(telnyx, anthropic, deepgram, elevenLabs, callee, factory, client);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await Factory.DisposeAsync();
+        await Telnyx.DisposeAsync();
+        await Anthropic.DisposeAsync();
+        await Deepgram.DisposeAsync();
+        await ElevenLabs.DisposeAsync();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
