@@ -46,6 +46,9 @@ public sealed class Reply(int id, string? callerText, string? fixedText, bool sp
     /// <summary>When the caller stopped speaking (the turn's latency origin).</summary>
     public DateTimeOffset Origin { get; set; }
 
+    /// <summary>The caller was still heard when the turn was decided; <see cref="Origin"/> is corrected when they stop.</summary>
+    public bool OriginProvisional { get; set; }
+
     public DateTimeOffset? DecidedAt { get; set; }
 
     public DateTimeOffset? FirstTokenAt { get; set; }

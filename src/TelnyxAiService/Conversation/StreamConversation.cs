@@ -40,6 +40,7 @@ public sealed partial class StreamConversation
     private BargeIn? _bargeIn;
     private int _nextReplyId;
     private int _interimVersion;
+    private DateTimeOffset _lastTranscriptAt;
     private int _idleVersion;
     private bool _idlePrompted;
 
@@ -142,22 +143,25 @@ public sealed partial class StreamConversation
             case VoiceEnded ended:
                 _voiceActive = false;
                 _lastVoiceAt = ended.LastVoiceAt;
+                if (_reply is { OriginProvisional: true } answering)
+                {
+                    answering.Origin = ended.LastVoiceAt;
+                    answering.OriginProvisional = false;
+                }
+
                 if (_bargeIn is { } pending)
                 {
                     After(RecogniserCatchUp, new CheckBargeIn(pending));
                 }
 
+                TrySpeculate();
+
                 break;
             case Heard heard:
                 await OnSpeechAsync(heard.Event);
                 break;
-            case InterimStable stable when stable.Version == _interimVersion && _turnOpen && _reply is null && _bargeIn is null:
-                var text = TurnTextSoFar();
-                if (TurnText.Words(text).Count >= 2)
-                {
-                    StartReply(text, fixedText: null, speculative: true);
-                }
-
+            case InterimStable stable when stable.Version == _interimVersion:
+                TrySpeculate();
                 break;
             case OpenReply open when open.Reply == _reply && _bargeIn is null && !open.Reply.Speculative:
                 open.Reply.OpenAt = _time.GetUtcNow();
@@ -286,6 +290,7 @@ public sealed partial class StreamConversation
 
         _idlePrompted = false;
         _turnOpen = true;
+        _lastTranscriptAt = _time.GetUtcNow();
         if (update.IsFinal)
         {
             _segments.Append(' ').Append(text);
@@ -308,10 +313,35 @@ public sealed partial class StreamConversation
             return;
         }
 
-        var version = ++_interimVersion;
-        if (_options.SpeculativeDelay > TimeSpan.Zero)
+        _interimVersion++;
+        TrySpeculate();
+    }
+
+    /// <summary>
+    /// Speculation: once our detector hears silence and the words have not changed for a moment, start the reply on
+    /// them while the recogniser is still deciding the turn has ended. It is heard only if the final words match.
+    /// </summary>
+    private void TrySpeculate()
+    {
+        if (_options.SpeculativeDelay <= TimeSpan.Zero || !_turnOpen || _voiceActive || _reply is not null || _bargeIn is not null)
         {
-            After(_options.SpeculativeDelay, new InterimStable(version));
+            return;
+        }
+
+        var text = TurnTextSoFar();
+        var stableFor = _time.GetUtcNow() - _lastTranscriptAt;
+        if (TurnText.Words(text).Count < 2)
+        {
+            return;
+        }
+
+        if (stableFor >= _options.SpeculativeDelay)
+        {
+            StartReply(text, fixedText: null, speculative: true);
+        }
+        else
+        {
+            After(_options.SpeculativeDelay - stableFor, new InterimStable(_interimVersion));
         }
     }
 
@@ -365,7 +395,10 @@ public sealed partial class StreamConversation
     /// <summary>The reply will answer this turn: it may be heard once the caller has been quiet for the hold time.</summary>
     private void Commit(Reply reply, DateTimeOffset now)
     {
-        reply.Origin = _lastVoiceAt ?? now;
+        // While our detector still hears the caller (its end comes ~300 ms after the last word), hold from now; the
+        // latency origin is corrected when the end arrives.
+        reply.OriginProvisional = _voiceActive;
+        reply.Origin = _voiceActive ? now : _lastVoiceAt ?? now;
         reply.DecidedAt ??= now;
         var openAt = reply.CallerText is null ? now : reply.Origin + _options.TurnHold;
         if (openAt <= now)

@@ -33,6 +33,9 @@ internal static class ClaudePrompt
         return string.Join('\n', lines);
     }
 
+    /// <summary>Ends an agent message the caller cut off: it holds only what they heard.</summary>
+    public const string InterruptedMarker = "[interrupted by the caller]";
+
     /// <summary>
     /// The last <see cref="MaxHistory"/> messages as alternating user/assistant turns that start with the caller:
     /// consecutive messages from one speaker are merged, and a history that opens with the agent's greeting gets a
@@ -48,13 +51,14 @@ internal static class ClaudePrompt
                 continue;
             }
 
+            var text = message.Interrupted ? $"{message.Text.Trim()} {InterruptedMarker}" : message.Text.Trim();
             if (turns.Count > 0 && turns[^1].Speaker == message.Speaker)
             {
-                turns[^1] = (message.Speaker, $"{turns[^1].Text} {message.Text.Trim()}");
+                turns[^1] = (message.Speaker, $"{turns[^1].Text} {text}");
             }
             else
             {
-                turns.Add((message.Speaker, message.Text.Trim()));
+                turns.Add((message.Speaker, text));
             }
         }
 
