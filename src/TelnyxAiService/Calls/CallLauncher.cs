@@ -1,3 +1,4 @@
+using TelnyxAiService.Audio;
 using TelnyxAiService.Conversation;
 using TelnyxAiService.Llm;
 using TelnyxAiService.Providers;
@@ -15,9 +16,18 @@ public sealed partial class CallLauncher(
     ICallControl callControl,
     TelnyxOptions telnyx,
     ConversationOptions conversation,
+    IEnumerable<ProviderInfo> providers,
     TimeProvider time,
     ILogger<CallLauncher> logger)
 {
+    /// <summary>
+    /// The stream's audio: µ-law 8 kHz end to end with the vendors (no transcoding); 16-bit 16 kHz when an offline
+    /// engine listens or speaks, since pocketsphinx and flite work only at 16 kHz (Telnyx streams L16 16 kHz too).
+    /// </summary>
+    private readonly AudioFormat _streamFormat = providers.Any(p => p.Mode == ProviderMode.Offline && p.Capability is "speech-to-text" or "text-to-speech")
+        ? AudioFormat.L16At16k
+        : AudioFormat.Pcmu8k;
+
     /// <exception cref="ProviderException">The dial failed; the session is ended.</exception>
     public async Task<LaunchedCall> LaunchAsync(CallRequest request, CancellationToken cancellationToken)
     {
@@ -27,7 +37,7 @@ public sealed partial class CallLauncher(
         var session = new CallSession(callId, request.Phone, brief, greeting, telnyx.UseMediaStreams, time.GetUtcNow());
         supervisor.Start(session);
         var stream = session.StreamToken is { } token
-            ? new MediaStreamRequest(new Uri($"{telnyx.StreamUrl}?token={token}"), token, "PCMU", 8000)
+            ? new MediaStreamRequest(new Uri($"{telnyx.StreamUrl}?token={token}"), token, _streamFormat.TelnyxCodec, _streamFormat.SampleRate)
             : null;
         try
         {

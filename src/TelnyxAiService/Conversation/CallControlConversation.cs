@@ -106,7 +106,6 @@ public sealed partial class CallControlConversation(
 
         var text = reply.ToString().Trim();
         session.AddToHistory(new ChatMessage(Speaker.Caller, callerText));
-        session.AddToHistory(new ChatMessage(Speaker.Agent, text));
         if (text.Length > 0)
         {
             await SpeakAsync(session, text, ct);
@@ -114,6 +113,8 @@ public sealed partial class CallControlConversation(
             stats.TurnMeasured(latency.FirstAgentFrame.Value);
             LogTurn(session.CallId, latency);
         }
+
+        session.AddToHistory(new ChatMessage(Speaker.Agent, text), latency);
 
         if (end == CallEndReason.Transferred)
         {

@@ -106,7 +106,9 @@ public sealed class CallSession : IDisposable
         }
     }
 
-    public void AddToHistory(ChatMessage message)
+    /// <summary>Adds a finished turn: what the caller said, or what the agent said and the caller heard.</summary>
+    /// <param name="latency">For an agent turn that answered the caller: how long each stage took.</param>
+    public void AddToHistory(ChatMessage message, TurnLatency? latency = null)
     {
         lock (_gate)
         {

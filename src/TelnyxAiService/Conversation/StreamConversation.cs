@@ -505,7 +505,8 @@ public sealed partial class StreamConversation
                 _session.AddToHistory(new ChatMessage(Speaker.Caller, reply.CallerText));
             }
 
-            _session.AddToHistory(new ChatMessage(Speaker.Agent, heard.Length > 0 ? heard : reply.HeardText(all: true), interrupted));
+            var latency = reply.CallerText is not null && reply.FirstFrameAt is not null ? reply.Latency() : null;
+            _session.AddToHistory(new ChatMessage(Speaker.Agent, heard.Length > 0 ? heard : reply.HeardText(all: true), interrupted), latency);
         }
         else if (reply.CallerText is not null && !reply.Speculative)
         {
