@@ -9,21 +9,27 @@ using TelnyxAiService.Voice;
 
 DotEnvFile.Load(".env");
 
-var builder = WebApplication.CreateSlimBuilder(args);
-builder.AddServiceDefaults();
-
-builder.Services
-    .AddTelephony()
-    .AddSpeech()
-    .AddVoice()
-    .AddLlm()
-    .AddConversation()
-    .AddCalls()
-    .AddHealth();
-
-var app = builder.Build();
-if (!app.ValidateSettings())
+WebApplication app;
+try
 {
+    var builder = WebApplication.CreateSlimBuilder(args);
+    builder.AddServiceDefaults();
+
+    builder.Services
+        .AddTelephony()
+        .AddSpeech()
+        .AddVoice()
+        .AddLlm()
+        .AddConversation()
+        .AddCalls()
+        .AddHealth();
+
+    app = builder.Build();
+    app.ValidateSettings();
+}
+catch (InvalidSettingException e)
+{
+    Console.Error.WriteLine($"Configuration error: {e.Message}");
     return 2;
 }
 

@@ -10,7 +10,7 @@ public static class ServiceDefaults
         var settings = new SettingsReader(builder.Configuration);
         if (settings.Optional("ASPNETCORE_URLS") is null && settings.Optional("URLS") is null)
         {
-            builder.WebHost.UseUrls($"http://0.0.0.0:{settings.Int("PORT", 3000, 1, 65535)}");
+            builder.WebHost.UseUrls($"http://0.0.0.0:{settings.Int("PORT", 3000, 0, 65535)}");
         }
 
         builder.Logging.ClearProviders();
@@ -40,23 +40,14 @@ public static class ServiceDefaults
     }
 
     /// <summary>
-    /// Resolves every registered settings object so a bad value stops startup with one line naming the variable.
+    /// Resolves every registered settings object, so a bad value stops startup (<see cref="InvalidSettingException"/>
+    /// names the variable) before anything is served.
     /// </summary>
-    public static bool ValidateSettings(this WebApplication app)
+    public static void ValidateSettings(this WebApplication app)
     {
-        try
+        foreach (var validate in app.Services.GetServices<SettingsCheck>())
         {
-            foreach (var validate in app.Services.GetServices<SettingsCheck>())
-            {
-                validate.Check(app.Services);
-            }
-
-            return true;
-        }
-        catch (InvalidSettingException e)
-        {
-            Console.Error.WriteLine($"Configuration error: {e.Message}");
-            return false;
+            validate.Check(app.Services);
         }
     }
 

@@ -1,0 +1,122 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using TelnyxAiService.Tests.TestHost;
+
+namespace TelnyxAiService.Tests.Api;
+
+/// <summary>Bad input from anyone gets a clear 4xx, never a 500, and places no call.</summary>
+public sealed class ApiInputTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [InlineData("/api/call/initiate", "{not json")]
+    [InlineData("/api/call/initiate", "[1,2,3]")]
+    [InlineData("/api/call/initiate", "\"+34600111222\"")]
+    [InlineData("/api/call/initiate", """{"telefono":34600111222}""")]
+    [InlineData("/api/call/initiate", """{"telefono":"+34600111222","nombre":{"a":1}}""")]
+    [InlineData("/api/call/batch", "{not json")]
+    [InlineData("/api/call/batch", """{"calls":"+34600111222"}""")]
+    [InlineData("/api/call/batch", """{"calls":[]}""")]
+    [InlineData("/api/call/batch", """{"calls":[{"telefono":"+34600111222"},{"telefono":"12"}]}""")]
+    [InlineData("/api/call/batch", """{"calls":[{"telefono":"+34600111222"},7]}""")]
+    [InlineData("/webhook/telnyx", "{not json")]
+    public async Task Post_BadBody_Is4xxAndDialsNothing(string path, string body)
+    {
+        await using var harness = await StartAsync();
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        var response = await harness.Client.PostAsync(path, content, Ct);
+        Assert.InRange((int)response.StatusCode, 400, 499);
+        Assert.DoesNotContain(harness.Telnyx.Commands, c => c.Action == "dial");
+    }
+
+    [Fact]
+    public async Task Batch_OneBadItem_RejectedWholeNamingIt()
+    {
+        await using var harness = await StartAsync();
+        var response = await harness.Client.PostAsJsonAsync(
+            "/api/call/batch",
+            new { calls = new object[] { new { telefono = "+34600111222" }, new { telefono = "+34600111333" }, new { telefono = "0034600" } } },
+            Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        Assert.True(problem.GetProperty("errors").TryGetProperty("calls[2].telefono", out _));
+        await Task.Delay(300, Ct);
+        Assert.DoesNotContain(harness.Telnyx.Commands, c => c.Action == "dial");
+    }
+
+    [Fact]
+    public async Task Initiate_BadPhone_ProblemNamesTheField()
+    {
+        await using var harness = await StartAsync();
+        var response = await harness.Client.PostAsJsonAsync("/api/call/initiate", new { telefono = "600 111 222", nombre = "Ana" }, Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        Assert.Contains("E.164", problem.GetProperty("errors").GetProperty("telefono")[0].GetString());
+    }
+
+    [Fact]
+    public async Task Initiate_WrongContentType_Is415()
+    {
+        await using var harness = await StartAsync();
+        using var content = new StringContent("telefono=+34600111222", Encoding.UTF8, "application/x-www-form-urlencoded");
+        var response = await harness.Client.PostAsync("/api/call/initiate", content, Ct);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("/api/call/initiate")]
+    [InlineData("/api/call/batch")]
+    [InlineData("/webhook/telnyx")]
+    public async Task Post_OversizedBody_Is413(string path)
+    {
+        await using var harness = await StartAsync();
+        var huge = $"{{\"telefono\":\"+34600111222\",\"contexto\":\"{new string('x', 2 * 1024 * 1024)}\"}}";
+        using var content = new StringContent(huge, Encoding.UTF8, "application/json");
+        var response = await harness.Client.PostAsync(path, content, Ct);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Api_WithApiKey_RequiresBearer()
+    {
+        await using var harness = await StartAsync(new() { ["API_KEY"] = "s3cret" });
+        Assert.Equal(HttpStatusCode.Unauthorized, (await harness.Client.GetAsync("/api/sessions/stats", Ct)).StatusCode);
+        using var wrong = new HttpRequestMessage(HttpMethod.Get, "/api/sessions/stats");
+        wrong.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "guess");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await harness.Client.SendAsync(wrong, Ct)).StatusCode);
+        using var right = new HttpRequestMessage(HttpMethod.Get, "/api/sessions/stats");
+        right.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "s3cret");
+        Assert.Equal(HttpStatusCode.OK, (await harness.Client.SendAsync(right, Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Health_EmulatedProviders_ReportsEachMode()
+    {
+        await using var harness = await StartAsync();
+        var response = await harness.Client.GetAsync("/api/health", Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var health = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        var providers = health.GetProperty("providers").EnumerateArray().ToDictionary(p => p.GetProperty("capability").GetString()!, p => p.GetProperty("mode").GetString());
+        Assert.Equal("emulator", providers["telephony"]);
+        Assert.Equal("emulator", providers["llm"]);
+        Assert.Equal("emulator", providers["speech-to-text"]);
+        Assert.Equal("emulator", providers["text-to-speech"]);
+        Assert.True(health.GetProperty("uptime_seconds").GetInt64() >= 0);
+    }
+
+    [Fact]
+    public async Task Health_ProviderUnreachable_Is503()
+    {
+        await using var harness = await StartAsync(new() { ["ANTHROPIC_BASE_URL"] = "http://127.0.0.1:9" });
+        var response = await harness.Client.GetAsync("/api/health", Ct);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+    }
+
+    private static Task<ServiceHarness> StartAsync(Dictionary<string, string>? settings = null) =>
+        ServiceHarness.StartAsync(new HarnessOptions { MediaStreams = false, Settings = settings ?? [] }, Ct);
+}

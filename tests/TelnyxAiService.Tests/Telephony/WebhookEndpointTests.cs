@@ -1,0 +1,186 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using TelnyxAiService.Emulators.Anthropic;
+using TelnyxAiService.Emulators.Telnyx;
+using TelnyxAiService.Tests.TestHost;
+
+namespace TelnyxAiService.Tests.Telephony;
+
+/// <summary>/webhook/telnyx on a live call: only genuine, fresh, untampered deliveries act, and each acts once.</summary>
+public sealed class WebhookEndpointTests
+{
+    private static readonly byte[] EmulatorSeed = Enumerable.Range(1, 32).Select(i => (byte)i).ToArray();
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public static TheoryData<string> Refusals => ["forged", "unsigned", "replayed", "future", "tampered", "garbage-signature"];
+
+    [Theory]
+    [MemberData(nameof(Refusals))]
+    public async Task Webhook_NotGenuine_401AndCallUntouched(string kind)
+    {
+        await using var harness = await StartAsync();
+        var (callId, callControlId) = await PlaceCallAsync(harness);
+        var body = HangupBody(callId, callControlId);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var genuine = new WebhookSigner(EmulatorSeed);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/webhook/telnyx") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new("application/json");
+        switch (kind)
+        {
+            case "forged":
+                Sign(request, new WebhookSigner(null), now, body);
+                break;
+            case "replayed":
+                Sign(request, genuine, now - 301, body);
+                break;
+            case "future":
+                Sign(request, genuine, now + 301, body);
+                break;
+            case "tampered":
+                Sign(request, genuine, now, body);
+                request.Content = new ByteArrayContent(Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(body).Replace("normal_clearing", "user_busy__")));
+                request.Content.Headers.ContentType = new("application/json");
+                break;
+            case "garbage-signature":
+                request.Headers.Add("telnyx-signature-ed25519", "not base64!");
+                request.Headers.Add("telnyx-timestamp", now.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                break;
+        }
+
+        var response = await harness.Client.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        await Task.Delay(200, Ct);
+        Assert.True(await ActiveSessions(harness) == 1, "a refused hangup must not end the call");
+        Assert.DoesNotContain(harness.Telnyx.Commands, c => c.Action == "hangup");
+    }
+
+    [Fact]
+    public async Task Webhook_NoPublicKeyConfigured_RefusedByDefault()
+    {
+        await using var harness = await ServiceHarness.StartAsync(new HarnessOptions { MediaStreams = false, Settings = new() { ["TELNYX_PUBLIC_KEY"] = "" } }, Ct);
+        var body = HangupBody("someone", "v3:abc");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/webhook/telnyx") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new("application/json");
+        Sign(request, new WebhookSigner(EmulatorSeed), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), body);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await harness.Client.SendAsync(request, Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Webhook_GenuineSignature_ActsOnce()
+    {
+        await using var harness = await StartAsync();
+        var (callId, callControlId) = await PlaceCallAsync(harness);
+        var body = HangupBody(callId, callControlId);
+        for (var delivery = 0; delivery < 2; delivery++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/webhook/telnyx") { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = new("application/json");
+            Sign(request, new WebhookSigner(EmulatorSeed), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), body);
+            var response = await harness.Client.SendAsync(request, Ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var status = (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("status").GetString();
+            Assert.Equal(delivery == 0 ? "accepted" : "duplicate", status);
+        }
+
+        await Wait.UntilAsync(async () => await ActiveSessions(harness) == 0, "the genuine hangup to end the call");
+    }
+
+    [Fact]
+    public async Task Webhook_EveryEventDeliveredTwice_GreetingSpokenOnce()
+    {
+        await using var harness = await ServiceHarness.StartAsync(
+            new HarnessOptions
+            {
+                MediaStreams = false,
+                Telnyx = new TelnyxEmulatorOptions { DuplicateWebhooks = true, Callee = new CalleeScript { Lines = ["What time do you open"] } },
+                Anthropic = new AnthropicEmulatorOptions { Reply = _ => new ScriptedReply("We open at nine.") },
+            },
+            Ct);
+        await PlaceCallAsync(harness);
+        await harness.Telnyx.WaitForCommandAsync(c => c.Action == "speak" && c.Body.GetProperty("payload").GetString() == "We open at nine.", TimeSpan.FromSeconds(15), Ct);
+        await Task.Delay(500, Ct);
+        Assert.Equal(2, harness.Telnyx.Commands.Count(c => c.Action == "speak"));
+        Assert.Single(harness.Telnyx.Commands, c => c.Action == "transcription_start");
+        Assert.Single(harness.Anthropic.Requests);
+    }
+
+    [Fact]
+    public async Task Webhook_ClaudeDownThroughout_SpeaksFallbackLine()
+    {
+        await using var harness = await ServiceHarness.StartAsync(
+            new HarnessOptions
+            {
+                MediaStreams = false,
+                Telnyx = new TelnyxEmulatorOptions { Callee = new CalleeScript { Lines = ["Can I book for Monday"] } },
+            },
+            Ct);
+        for (var i = 0; i < 3; i++)
+        {
+            harness.Anthropic.EnqueueFault(new AnthropicFault.Http529());
+        }
+
+        await PlaceCallAsync(harness);
+        var fallback = await harness.Telnyx.WaitForCommandAsync(
+            c => c.Action == "speak" && c.Body.GetProperty("payload").GetString()!.Contains("technical problem", StringComparison.Ordinal), TimeSpan.FromSeconds(15), Ct);
+        Assert.Equal(3, harness.Anthropic.Requests.Count);
+        Assert.NotNull(fallback);
+    }
+
+    [Fact]
+    public async Task Webhook_Claude529ThenSuccess_RetriesAndSpeaksAnswer()
+    {
+        await using var harness = await ServiceHarness.StartAsync(
+            new HarnessOptions
+            {
+                MediaStreams = false,
+                Telnyx = new TelnyxEmulatorOptions { Callee = new CalleeScript { Lines = ["Can I book for Monday"] } },
+                Anthropic = new AnthropicEmulatorOptions { Reply = _ => new ScriptedReply("Yes, Monday is free.") },
+            },
+            Ct);
+        harness.Anthropic.EnqueueFault(new AnthropicFault.Http529());
+        await PlaceCallAsync(harness);
+        await harness.Telnyx.WaitForCommandAsync(c => c.Action == "speak" && c.Body.GetProperty("payload").GetString() == "Yes, Monday is free.", TimeSpan.FromSeconds(15), Ct);
+        Assert.Equal(2, harness.Anthropic.Requests.Count);
+    }
+
+    private static Task<ServiceHarness> StartAsync() => ServiceHarness.StartAsync(
+        new HarnessOptions
+        {
+            MediaStreams = false,
+            Telnyx = new TelnyxEmulatorOptions { SigningKeySeed = EmulatorSeed, Callee = new CalleeScript { AnswerAfter = TimeSpan.FromMinutes(5) } },
+        },
+        Ct);
+
+    private static async Task<(string CallId, string CallControlId)> PlaceCallAsync(ServiceHarness harness)
+    {
+        var response = await harness.Client.PostAsJsonAsync("/api/call/initiate", new { telefono = "+34600111222", nombre = "Ana" }, Ct);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var created = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        return (created.GetProperty("call_id").GetString()!, created.GetProperty("call_control_id").GetString()!);
+    }
+
+    private static byte[] HangupBody(string callId, string callControlId) => JsonSerializer.SerializeToUtf8Bytes(new
+    {
+        data = new
+        {
+            event_type = "call.hangup",
+            id = Guid.NewGuid().ToString(),
+            occurred_at = DateTimeOffset.UtcNow.ToString("O"),
+            payload = new { call_control_id = callControlId, client_state = Convert.ToBase64String(Encoding.UTF8.GetBytes(callId)), hangup_cause = "normal_clearing", hangup_source = "callee" },
+            record_type = "event",
+        },
+        meta = new { attempt = 1 },
+    });
+
+    private static void Sign(HttpRequestMessage request, WebhookSigner signer, long timestamp, byte[] body)
+    {
+        request.Headers.Add("telnyx-signature-ed25519", signer.Sign(timestamp, body));
+        request.Headers.Add("telnyx-timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private static async Task<int> ActiveSessions(ServiceHarness harness) =>
+        (await harness.Client.GetFromJsonAsync<JsonElement>("/api/sessions/stats", Ct)).GetProperty("active_sessions").GetInt32();
+}
