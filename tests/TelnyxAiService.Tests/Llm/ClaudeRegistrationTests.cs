@@ -47,12 +47,13 @@ public sealed class ClaudeRegistrationTests
     }
 
     [Fact]
-    public async Task AddLlm_WithoutKey_NamesTheMissingKey()
+    public async Task AddLlm_WithoutKey_UsesTheRulesAgentOffline()
     {
         await using var factory = App([]);
 
-        var error = Assert.Throws<InvalidSettingException>(() => factory.Services.GetRequiredService<IAgent>());
-        Assert.Equal("ANTHROPIC_API_KEY", error.Name);
+        Assert.IsType<TelnyxAiService.Llm.Rules.RulesAgent>(factory.Services.GetRequiredService<IAgent>());
+        var info = factory.Services.GetServices<ProviderInfo>().Single(p => p.Capability == "llm");
+        Assert.Equal(("rules", ProviderMode.Offline), (info.Provider, info.Mode));
     }
 
     private static SettingsReader Settings(Dictionary<string, string?> values) =>

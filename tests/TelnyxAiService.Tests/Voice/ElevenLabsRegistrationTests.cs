@@ -12,7 +12,7 @@ public sealed class ElevenLabsRegistrationTests
     [Fact]
     public void Read_NoSettings_UsesDefaultsAndIsNotConfigured()
     {
-        var options = ElevenLabsOptions.Read(Settings([]));
+        var options = ElevenLabsOptions.Read(Settings(new() { ["DEEPGRAM_API_KEY"] = "dg" }));
 
         Assert.False(options.IsConfigured);
         Assert.Equal("21m00Tcm4TlvDq8ikWAM", options.VoiceId);
@@ -53,12 +53,12 @@ public sealed class ElevenLabsRegistrationTests
     }
 
     [Fact]
-    public void AddVoice_WithoutKey_SaysWhatToSet()
+    public void AddVoice_WithoutKey_UsesFliteOffline()
     {
         using var services = Services([]);
 
-        var error = Assert.Throws<InvalidOperationException>(() => services.GetRequiredService<ITextToSpeech>());
-        Assert.Contains("ELEVENLABS_API_KEY", error.Message);
+        Assert.IsType<TelnyxAiService.Voice.Flite.FliteTextToSpeech>(services.GetRequiredService<ITextToSpeech>());
+        Assert.Equal(ProviderMode.Offline, services.GetRequiredService<ProviderInfo>().Mode);
     }
 
     private static SettingsReader Settings(Dictionary<string, string?> values) =>
