@@ -13,7 +13,7 @@ namespace TelnyxAiService.Recordings;
 /// taken to end when it arrives, an agent frame to start when it is sent. Call <see cref="WriteWavAsync"/> once both
 /// loops have ended.
 /// </summary>
-internal sealed class CallRecorder
+public sealed class CallRecorder
 {
     /// <summary>A frame that comes later than this after the end of its side's audio starts at its own offset.</summary>
     public static readonly TimeSpan GapTolerance = TimeSpan.FromMilliseconds(100);

@@ -7,7 +7,7 @@ namespace TelnyxAiService.Recordings;
 /// <summary>
 /// Where call recordings go. Off unless <c>S3_BUCKET</c> or <c>RECORDINGS_DIR</c> is set.
 /// <c>S3_BUCKET</c>: upload each call's WAV to this bucket as <c>{S3_PREFIX}{callId}.wav</c> (<c>S3_PREFIX</c> default
-/// <c>calls/</c>) in <c>AWS_REGION</c> (default us-east-1), or to the S3-compatible store at <c>S3_ENDPOINT_URL</c>
+/// <c>calls/</c>; <c>/</c> for none) in <c>AWS_REGION</c> (default us-east-1), or to the S3-compatible store at <c>S3_ENDPOINT_URL</c>
 /// (path-style). Credentials come from the AWS SDK's usual chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, profile,
 /// instance role). <c>RECORDINGS_DIR</c>: also keep the WAVs in this local directory. <c>MAX_CALL_SECONDS</c> (default
 /// 900) bounds how much audio a call's recorder keeps, with a minute to spare for the goodbye.

@@ -18,7 +18,7 @@ public sealed record RecordingLocation(string CallId, string? LocalPath, string?
 /// id, size, duration, key; nothing said on the call). When neither is set, no recorder is created and nothing is
 /// queued. On stop the queue is drained until the host's shutdown timeout.
 /// </summary>
-internal sealed partial class RecordingUploader(RecordingOptions options, IAmazonS3? s3, TimeProvider time, ILogger<RecordingUploader> logger)
+public sealed partial class RecordingUploader(RecordingOptions options, IAmazonS3? s3, TimeProvider time, ILogger<RecordingUploader> logger)
     : IHostedService, IAsyncDisposable
 {
     /// <summary>Recordings waiting to be saved before <see cref="TryEnqueue"/> turns more away.</summary>
