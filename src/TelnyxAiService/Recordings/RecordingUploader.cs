@@ -1,0 +1,285 @@
+using System.Net;
+using System.Threading.Channels;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using TelnyxAiService.Audio;
+using TelnyxAiService.Providers;
+
+namespace TelnyxAiService.Recordings;
+
+/// <summary>Where a call's recording is kept: a local file, an S3 object (with a GET URL valid for an hour), or both.</summary>
+public sealed record RecordingLocation(string CallId, string? LocalPath, string? S3Key, Uri? DownloadUrl);
+
+/// <summary>
+/// Saves call recordings in the background after hangup, so a call never waits for (or fails on) storage. Each queued
+/// recording is written as a stereo WAV (to <c>RECORDINGS_DIR</c> when set, else to a temporary file), then uploaded
+/// to S3 when <c>S3_BUCKET</c> is set, retried a few times with backoff and otherwise given up with a log line (call
+/// id, size, duration, key; nothing said on the call). When neither is set, no recorder is created and nothing is
+/// queued. On stop the queue is drained until the host's shutdown timeout.
+/// </summary>
+public sealed partial class RecordingUploader(RecordingOptions options, IAmazonS3? s3, TimeProvider time, ILogger<RecordingUploader> logger)
+    : IHostedService, IAsyncDisposable
+{
+    /// <summary>Recordings waiting to be saved before <see cref="TryEnqueue"/> turns more away.</summary>
+    public const int Capacity = 64;
+
+    private static readonly TimeSpan[] RetryDelays = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30)];
+
+    private readonly Channel<PendingRecording> _queue = Channel.CreateBounded<PendingRecording>(
+        new BoundedChannelOptions(Capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+
+    private readonly CancellationTokenSource _abort = new();
+    private readonly Lock _gate = new();
+    private Task? _drain;
+
+    public bool Enabled => options.Enabled;
+
+    /// <summary>A recorder for a call whose media stream just started in <paramref name="format"/>; null when recording is off.</summary>
+    public CallRecorder? CreateRecorder(AudioFormat format) =>
+        Enabled ? new CallRecorder(format, options.MaxDuration, time) : null;
+
+    /// <summary>
+    /// Queues a finished call's recording (after both media loops have ended). Never waits: false when recording is off,
+    /// the uploader has stopped, or the queue is full (then the recording is dropped with a warning).
+    /// </summary>
+    public bool TryEnqueue(string callId, CallRecorder recorder)
+    {
+        if (!Enabled)
+        {
+            return false;
+        }
+
+        if (_queue.Writer.TryWrite(new PendingRecording(SafeName(callId), recorder)))
+        {
+            return true;
+        }
+
+        LogDropped(logger, SafeName(callId), Capacity);
+        return false;
+    }
+
+    /// <summary>Where the call's recording is, once it has been saved; null when there is none (yet).</summary>
+    /// <exception cref="ProviderException">S3 could not be asked.</exception>
+    public async Task<RecordingLocation?> FindAsync(string callId, CancellationToken cancellationToken)
+    {
+        var name = SafeName(callId);
+        var local = LocalPath(name) is { } path && File.Exists(path) ? path : null;
+        string? key = null;
+        Uri? url = null;
+        if (s3 is not null)
+        {
+            try
+            {
+                await s3.GetObjectMetadataAsync(options.Bucket, Key(name), cancellationToken);
+                key = Key(name);
+                url = new Uri(await s3.GetPreSignedURLAsync(new GetPreSignedUrlRequest
+                {
+                    BucketName = options.Bucket,
+                    Key = key,
+                    Verb = HttpVerb.GET,
+                    Expires = time.GetUtcNow().UtcDateTime.AddHours(1),
+                    Protocol = options.EndpointUrl?.Scheme == "http" ? Protocol.HTTP : Protocol.HTTPS,
+                }));
+            }
+            catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+            {
+            }
+            catch (Exception e) when (e is AmazonClientException or HttpRequestException or IOException)
+            {
+                throw new ProviderException("S3", $"looking up the recording of call {name} failed: {e.Message}", retryable: true, e);
+            }
+        }
+
+        return local is null && key is null ? null : new RecordingLocation(name, local, key, url);
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        EnsureDraining();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Stops taking recordings and saves the queued ones; when <paramref name="cancellationToken"/> fires, gives up on the rest.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        var draining = EnsureDraining();
+        try
+        {
+            await draining.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await _abort.CancelAsync();
+            await draining;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None);
+        _abort.Dispose();
+        s3?.Dispose();
+    }
+
+    /// <summary>Call ids are GUIDs; anything else is made safe for a file name and an S3 key.</summary>
+    private static string SafeName(string callId) =>
+        string.Concat(callId.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
+
+    private string Key(string name) => $"{options.Prefix}{name}.wav";
+
+    private string? LocalPath(string name) => options.Directory is { } directory ? Path.Combine(directory, $"{name}.wav") : null;
+
+    private Task EnsureDraining()
+    {
+        lock (_gate)
+        {
+            return _drain ??= Task.Run(() => DrainAsync(_abort.Token));
+        }
+    }
+
+    private async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        await foreach (var recording in _queue.Reader.ReadAllAsync(CancellationToken.None))
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                LogNotSaved(logger, recording.CallId, "the service stopped first");
+                continue;
+            }
+
+            try
+            {
+                await SaveAsync(recording, cancellationToken);
+            }
+            catch (Exception e)
+            {
+                LogFailed(logger, recording.CallId, e);
+            }
+        }
+    }
+
+    private async Task SaveAsync(PendingRecording recording, CancellationToken cancellationToken)
+    {
+        var (name, recorder) = recording;
+        if (recorder.WavBytes == StereoWav.HeaderBytes)
+        {
+            LogNotSaved(logger, name, "no audio was recorded");
+            return;
+        }
+
+        if (recorder.Truncated)
+        {
+            LogTruncated(logger, name, recorder.Duration.TotalSeconds);
+        }
+
+        var local = LocalPath(name);
+        var file = local ?? Path.Combine(Path.GetTempPath(), $"recording-{name}-{Guid.NewGuid():N}.wav");
+        try
+        {
+            await WriteFileAsync(recorder, file, cancellationToken);
+            if (local is not null)
+            {
+                LogKeptLocally(logger, name, recorder.WavBytes, recorder.Duration.TotalSeconds, local);
+            }
+
+            if (s3 is not null)
+            {
+                await UploadAsync(name, file, recorder, cancellationToken);
+            }
+        }
+        finally
+        {
+            if (local is null)
+            {
+                File.Delete(file);
+            }
+        }
+    }
+
+    private static async Task WriteFileAsync(CallRecorder recorder, string path, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var partial = $"{path}.part";
+        await using (var stream = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true))
+        {
+            await recorder.WriteWavAsync(stream, cancellationToken);
+        }
+
+        File.Move(partial, path, overwrite: true);
+    }
+
+    private async Task UploadAsync(string name, string file, CallRecorder recorder, CancellationToken cancellationToken)
+    {
+        var key = Key(name);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var body = File.OpenRead(file);
+                await s3!.PutObjectAsync(
+                    new PutObjectRequest
+                    {
+                        BucketName = options.Bucket,
+                        Key = key,
+                        InputStream = body,
+                        ContentType = "audio/wav",
+                        UseChunkEncoding = false,
+                    },
+                    cancellationToken);
+                LogUploaded(logger, name, recorder.WavBytes, recorder.Duration.TotalSeconds, key);
+                return;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                LogNotSaved(logger, name, "the service stopped during the upload");
+                return;
+            }
+            catch (Exception e) when (attempt <= RetryDelays.Length && e is AmazonClientException or HttpRequestException or IOException or OperationCanceledException)
+            {
+                LogRetrying(logger, name, key, attempt, e);
+                try
+                {
+                    await Task.Delay(RetryDelays[attempt - 1], time, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    LogNotSaved(logger, name, "the service stopped before the upload was retried");
+                    return;
+                }
+            }
+            catch (Exception e) when (e is AmazonClientException or HttpRequestException or IOException or OperationCanceledException)
+            {
+                LogUploadFailed(logger, name, key, attempt, e);
+                return;
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Call {CallId}: recording kept locally ({Bytes} bytes, {Seconds:0.0} s) at {Path}")]
+    private static partial void LogKeptLocally(ILogger logger, string callId, long bytes, double seconds, string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Call {CallId}: recording uploaded ({Bytes} bytes, {Seconds:0.0} s) to {Key}")]
+    private static partial void LogUploaded(ILogger logger, string callId, long bytes, double seconds, string key);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: uploading the recording to {Key} failed (attempt {Attempt}); retrying")]
+    private static partial void LogRetrying(ILogger logger, string callId, string key, int attempt, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Call {CallId}: the recording was not uploaded to {Key} after {Attempts} attempts")]
+    private static partial void LogUploadFailed(ILogger logger, string callId, string key, int attempts, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Call {CallId}: saving the recording failed")]
+    private static partial void LogFailed(ILogger logger, string callId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: recording not saved: {Reason}")]
+    private static partial void LogNotSaved(ILogger logger, string callId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: recording dropped: the service is stopping or {Capacity} recordings are already waiting")]
+    private static partial void LogDropped(ILogger logger, string callId, int capacity);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: the recording stops at the {Seconds:0} s limit")]
+    private static partial void LogTruncated(ILogger logger, string callId, double seconds);
+
+    private sealed record PendingRecording(string CallId, CallRecorder Recorder);
+}

@@ -1,0 +1,174 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using TelnyxAiService.Audio;
+using TelnyxAiService.Configuration;
+using TelnyxAiService.Providers;
+using TelnyxAiService.Recordings;
+using TelnyxAiService.Tests.Audio;
+
+namespace TelnyxAiService.Tests.Recordings;
+
+public sealed class RecordingUploaderTests
+{
+    private const string Bucket = "recordings";
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Upload_ToS3CompatibleStore_StoresTheWavUnderThePrefix()
+    {
+        await using var s3rver = await S3rverProcess.StartAsync(Bucket, Ct);
+        var options = Options(("S3_BUCKET", Bucket), ("S3_ENDPOINT_URL", s3rver.Endpoint.ToString()));
+        var logger = new ListLogger<RecordingUploader>();
+        await using var uploader = new RecordingUploader(options, S3rverProcess.Client(options), TimeProvider.System, logger);
+        await uploader.StartAsync(Ct);
+
+        var recorder = Record(uploader);
+        Assert.True(uploader.TryEnqueue("call-1", recorder));
+        await uploader.StopAsync(Ct);
+
+        var expected = await WavAsync(recorder);
+        using var s3 = S3rverProcess.Client(options);
+        using var stored = await s3.GetObjectAsync(Bucket, "calls/call-1.wav", Ct);
+        using var body = new MemoryStream();
+        await stored.ResponseStream.CopyToAsync(body, Ct);
+        Assert.Equal(expected, body.ToArray());
+        Assert.Equal("audio/wav", stored.Headers.ContentType);
+
+        var location = await uploader.FindAsync("call-1", Ct);
+        Assert.NotNull(location);
+        Assert.Equal("calls/call-1.wav", location.S3Key);
+        Assert.Null(location.LocalPath);
+        using var http = new HttpClient();
+        Assert.Equal(expected, await http.GetByteArrayAsync(location.DownloadUrl, Ct));
+        Assert.Null(await uploader.FindAsync("call-2", Ct));
+
+        var uploaded = Assert.Single(logger.Entries, e => e.Level == LogLevel.Information);
+        Assert.Equal($"Call call-1: recording uploaded ({expected.Length} bytes, 1.0 s) to calls/call-1.wav", uploaded.Message);
+        Assert.Equal(0, TemporaryFiles("call-1"));
+    }
+
+    [Fact]
+    public async Task Upload_S3Unreachable_RetriesThenGivesUpWithoutThrowing()
+    {
+        var options = Options(("S3_BUCKET", Bucket), ("S3_ENDPOINT_URL", $"http://127.0.0.1:{ClosedPort()}"));
+        var logger = new ListLogger<RecordingUploader>();
+        await using var uploader = new RecordingUploader(options, S3rverProcess.Client(options), new InstantDelays(), logger);
+        await uploader.StartAsync(Ct);
+
+        Assert.True(uploader.TryEnqueue("call-9", Record(uploader)));
+        await uploader.StopAsync(Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        Assert.Equal(3, logger.Entries.Count(e => e.Level == LogLevel.Warning && e.Message.StartsWith("Call call-9: uploading the recording to calls/call-9.wav failed", StringComparison.Ordinal)));
+        var gaveUp = Assert.Single(logger.Entries, e => e.Level == LogLevel.Error);
+        Assert.Equal("Call call-9: the recording was not uploaded to calls/call-9.wav after 4 attempts", gaveUp.Message);
+        Assert.Equal(0, TemporaryFiles("call-9"));
+        var lookup = await Assert.ThrowsAsync<ProviderException>(() => uploader.FindAsync("call-9", Ct));
+        Assert.True(lookup.Retryable);
+    }
+
+    [Fact]
+    public async Task Save_RecordingsDirOnly_KeepsTheWavLocally()
+    {
+        var directory = Directory.CreateTempSubdirectory("recordings-").FullName;
+        try
+        {
+            var options = Options(("RECORDINGS_DIR", directory));
+            await using var uploader = new RecordingUploader(options, null, TimeProvider.System, new ListLogger<RecordingUploader>());
+            await uploader.StartAsync(Ct);
+
+            var recorder = Record(uploader);
+            Assert.True(uploader.TryEnqueue("call/../7", recorder));
+            await uploader.StopAsync(Ct);
+
+            var path = Path.Combine(directory, "call_.._7.wav");
+            Assert.Equal([path], Directory.GetFiles(directory));
+            Assert.Equal(await WavAsync(recorder), await File.ReadAllBytesAsync(path, Ct));
+            Assert.Equal(new RecordingLocation("call_.._7", path, null, null), await uploader.FindAsync("call/../7", Ct));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Uploader_NeitherS3NorDirectory_RecordsNothing()
+    {
+        await using var uploader = new RecordingUploader(Options(), null, TimeProvider.System, new ListLogger<RecordingUploader>());
+        await uploader.StartAsync(Ct);
+
+        Assert.False(uploader.Enabled);
+        Assert.Null(uploader.CreateRecorder(AudioFormat.Pcmu8k));
+        Assert.False(uploader.TryEnqueue("call-1", new CallRecorder(AudioFormat.Pcmu8k, TimeSpan.FromSeconds(10), TimeProvider.System)));
+        Assert.Null(await uploader.FindAsync("call-1", Ct));
+    }
+
+    [Fact]
+    public async Task AddRecordings_S3BucketSet_ResolvesAnEnabledUploaderWithoutNetwork()
+    {
+        var services = new ServiceCollection()
+            .AddLogging()
+            .AddSingleton(TimeProvider.System)
+            .AddSingleton(new SettingsReader(Configuration(("S3_BUCKET", Bucket), ("S3_ENDPOINT_URL", "http://127.0.0.1:9"))))
+            .AddRecordings();
+        await using var provider = services.BuildServiceProvider();
+
+        var uploader = provider.GetRequiredService<RecordingUploader>();
+
+        Assert.True(uploader.Enabled);
+        Assert.Same(uploader, provider.GetServices<IHostedService>().Single());
+    }
+
+    /// <summary>A call's worth of audio: one second of caller tone, then half a second of agent tone.</summary>
+    private static CallRecorder Record(RecordingUploader uploader)
+    {
+        var recorder = uploader.CreateRecorder(AudioFormat.Pcmu8k)!;
+        var caller = AudioTestSignals.Encode(AudioTestSignals.Tone(440, 8000, TimeSpan.FromSeconds(1)), AudioEncoding.Pcmu);
+        var agent = AudioTestSignals.Encode(AudioTestSignals.Tone(700, 8000, TimeSpan.FromSeconds(0.5)), AudioEncoding.Pcmu);
+        for (var offset = 0; offset < caller.Length; offset += 160)
+        {
+            recorder.RecordCaller(new AudioFrame(AudioFormat.Pcmu8k, caller.AsMemory(offset, 160)));
+        }
+
+        for (var offset = 0; offset < agent.Length; offset += 160)
+        {
+            recorder.RecordAgent(new AudioFrame(AudioFormat.Pcmu8k, agent.AsMemory(offset, 160)));
+        }
+
+        return recorder;
+    }
+
+    private static async Task<byte[]> WavAsync(CallRecorder recorder)
+    {
+        using var stream = new MemoryStream();
+        await recorder.WriteWavAsync(stream, Ct);
+        return stream.ToArray();
+    }
+
+    private static int TemporaryFiles(string callId) => Directory.GetFiles(Path.GetTempPath(), $"recording-{callId}-*").Length;
+
+    private static RecordingOptions Options(params (string Key, string Value)[] settings) =>
+        RecordingOptions.Read(new SettingsReader(Configuration(settings)));
+
+    private static IConfiguration Configuration(params (string Key, string Value)[] settings) =>
+        new ConfigurationBuilder().AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value))).Build();
+
+    private static int ClosedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Real time, except that every delay is one millisecond, so retries run at once.</summary>
+    private sealed class InstantDelays : TimeProvider
+    {
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+            System.CreateTimer(callback, state, TimeSpan.FromMilliseconds(1), period);
+    }
+}
