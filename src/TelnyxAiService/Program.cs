@@ -3,6 +3,7 @@ using TelnyxAiService.Configuration;
 using TelnyxAiService.Conversation;
 using TelnyxAiService.Health;
 using TelnyxAiService.Llm;
+using TelnyxAiService.Recordings;
 using TelnyxAiService.Speech;
 using TelnyxAiService.Telephony;
 using TelnyxAiService.Voice;
@@ -22,6 +23,7 @@ try
         .AddLlm()
         .AddConversation()
         .AddCalls()
+        .AddRecordings()
         .AddHealth();
 
     app = builder.Build();

@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using TelnyxAiService.Conversation;
+using TelnyxAiService.Recordings;
 
 namespace TelnyxAiService.Telephony.Telnyx.MediaStream;
 
@@ -12,7 +13,7 @@ public static partial class MediaStreamEndpoint
 {
     public const string Path = "/stream/media";
 
-    public static async Task HandleAsync(HttpContext http, SessionRegistry sessions, ConversationServices conversations, TimeProvider time, ILoggerFactory loggers)
+    public static async Task HandleAsync(HttpContext http, SessionRegistry sessions, ConversationServices conversations, RecordingUploader recordings, TimeProvider time, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(typeof(MediaStreamEndpoint));
         if (!http.WebSockets.IsWebSocketRequest)
@@ -47,12 +48,17 @@ public static partial class MediaStreamEndpoint
         }
 
         LogStreamStarted(logger, session.CallId, format.ToString());
-        var connection = new TelnyxMediaConnection(socket, format, session.CallId, time, logger);
+        var recorder = recordings.CreateRecorder(format);
+        var connection = new TelnyxMediaConnection(socket, format, session.CallId, time, logger, recorder);
         var transport = connection.RunAsync(cts.Token);
         var conversation = conversations.ConverseAsync(session, connection, cts.Token);
         await Task.WhenAny(transport, conversation);
         await cts.CancelAsync();
         await Task.WhenAll(transport, conversation);
+        if (recorder is not null)
+        {
+            recordings.TryEnqueue(session.CallId, recorder);
+        }
         if (session.Status != CallStatus.Ended)
         {
             if (connection.Stopped)

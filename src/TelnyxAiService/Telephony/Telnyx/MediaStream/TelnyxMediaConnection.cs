@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using System.Threading.Channels;
 using TelnyxAiService.Audio;
 using TelnyxAiService.Conversation;
+using TelnyxAiService.Recordings;
 
 namespace TelnyxAiService.Telephony.Telnyx.MediaStream;
 
@@ -20,6 +21,7 @@ public sealed partial class TelnyxMediaConnection : ICallAudio
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _callId;
+    private readonly CallRecorder? _recorder;
     private readonly Channel<AudioFrame> _callerAudio = Channel.CreateBounded<AudioFrame>(new BoundedChannelOptions(250) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = true });
     private readonly Channel<CallAudioSignal> _signals = Channel.CreateBounded<CallAudioSignal>(new BoundedChannelOptions(256) { SingleReader = true });
     private readonly Channel<Outbound> _agentAudio = Channel.CreateBounded<Outbound>(new BoundedChannelOptions(100) { SingleReader = true });
@@ -29,8 +31,9 @@ public sealed partial class TelnyxMediaConnection : ICallAudio
     private int _generation;
     private volatile TaskCompletionSource? _paused;
 
-    public TelnyxMediaConnection(WebSocket socket, AudioFormat format, string callId, TimeProvider time, ILogger logger)
+    public TelnyxMediaConnection(WebSocket socket, AudioFormat format, string callId, TimeProvider time, ILogger logger, CallRecorder? recorder = null)
     {
+        _recorder = recorder;
         _socket = socket;
         Format = format;
         _callId = callId;
@@ -198,7 +201,9 @@ public sealed partial class TelnyxMediaConnection : ICallAudio
                 for (var offset = 0; offset < media.Payload.Length; offset += Format.FrameBytes)
                 {
                     var size = Math.Min(Format.FrameBytes, media.Payload.Length - offset);
-                    _callerAudio.Writer.TryWrite(new AudioFrame(Format, media.Payload.AsMemory(offset, size)));
+                    var frame = new AudioFrame(Format, media.Payload.AsMemory(offset, size));
+                    _recorder?.RecordCaller(frame);
+                    _callerAudio.Writer.TryWrite(frame);
                 }
 
                 break;
@@ -261,6 +266,7 @@ public sealed partial class TelnyxMediaConnection : ICallAudio
             }
 
             await SendAsync(MediaStreamMessage.Media(item.Audio), ct);
+            _recorder?.RecordAgent(new AudioFrame(Format, item.Audio!));
             next += frame;
         }
     }
