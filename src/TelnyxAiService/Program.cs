@@ -4,7 +4,9 @@ using TelnyxAiService.Conversation;
 using TelnyxAiService.Health;
 using TelnyxAiService.Llm;
 using TelnyxAiService.Speech;
+using TelnyxAiService.Storage;
 using TelnyxAiService.Telephony;
+using TelnyxAiService.Telephony.Telnyx;
 using TelnyxAiService.Voice;
 
 DotEnvFile.Load(".env");
@@ -13,7 +15,9 @@ var builder = WebApplication.CreateSlimBuilder(args);
 builder.AddServiceDefaults();
 
 builder.Services
+    .AddStorage()
     .AddTelephony()
+    .AddRelayedWebhooks()
     .AddSpeech()
     .AddVoice()
     .AddLlm()
@@ -30,6 +34,7 @@ if (!app.ValidateSettings())
 app.UseApiKey();
 app.MapHealth();
 app.MapCalls();
+app.MapCallHistory();
 app.MapTelnyxWebhooks();
 app.MapMediaStream();
 
