@@ -5,9 +5,9 @@ using TelnyxAiService.Telephony;
 namespace TelnyxAiService.Calls;
 
 /// <summary>
-/// On startup, settles the calls a previous run of this instance left open: their sessions died with it, so a call
-/// still up at Telnyx is hung up and stored as <c>interrupted_by_restart</c>; one that ended meanwhile is stored as
-/// ended. A call stored but never confirmed dialled is dialled again with the same command_id, which only tells us the
+/// On startup, settles the calls a previous run of this instance left open: their sessions died with it, so each is
+/// stored as <c>interrupted_by_restart</c>, and one still up at Telnyx is hung up first. A call stored but never
+/// confirmed dialled is dialled again with the same command_id, which only tells us the
 /// call Telnyx placed (if it did) and places none twice. Runs before the server takes requests.
 /// </summary>
 internal sealed partial class CallReconciler(
@@ -52,25 +52,18 @@ internal sealed partial class CallReconciler(
             callControlId = dialed.CallControlId;
         }
 
-        if ((await callControl.GetCallAsync(callControlId, cancellationToken)).IsAlive)
+        var alive = (await callControl.GetCallAsync(callControlId, cancellationToken)).IsAlive;
+        if (alive)
         {
             await callControl.HangupAsync(callControlId, cancellationToken);
-            await store.MarkInterruptedByRestartAsync(call.Id, cancellationToken);
-            LogInterrupted(call.Id);
         }
-        else
-        {
-            var status = call.AnsweredAt is null ? CallStatus.InterruptedByRestart : CallStatus.Completed;
-            await store.SetEndedAsync(call.Id, status, "ended_during_restart", null, cancellationToken);
-            LogEndedMeanwhile(call.Id);
-        }
+
+        await store.MarkInterruptedByRestartAsync(call.Id, cancellationToken);
+        LogInterrupted(call.Id, alive);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId} was up when this instance restarted: hung up, stored as interrupted_by_restart")]
-    private partial void LogInterrupted(string callId);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Call {CallId} ended while this instance was down")]
-    private partial void LogEndedMeanwhile(string callId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId} was open when this instance restarted: stored as interrupted_by_restart (was still up and hung up: {WasUp})")]
+    private partial void LogInterrupted(string callId, bool wasUp);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: Telnyx could not be asked about it after a restart; stored as interrupted_by_restart")]
     private partial void LogTelnyxFailed(string callId, ProviderException exception);
