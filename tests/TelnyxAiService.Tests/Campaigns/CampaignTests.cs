@@ -104,6 +104,7 @@ public sealed class CampaignTests : IDisposable
         }
 
         var interrupted = await Campaign.ListCallsAsync(second.Client, $"batch={batchId}&status=interrupted_by_restart&limit=100");
+        Assert.NotEmpty(interrupted);
         Assert.All(interrupted, c => Assert.True(c.GetProperty("created_at").GetDateTimeOffset() < killedAt));
 
         using var replay = new HttpRequestMessage(HttpMethod.Post, "/webhook/telnyx") { Content = new ByteArrayContent(deliveredBefore.Body) };
