@@ -28,8 +28,9 @@ internal sealed partial class CampaignDispatcher(
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly ConcurrentDictionary<string, Task> _inFlight = new(StringComparer.Ordinal);
     private readonly TimeSpan _dialInterval = TimeSpan.FromSeconds(1 / calls.CallsPerSecond);
-    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _dialTurn = new(1, 1);
     private DateTimeOffset _nextDial = DateTimeOffset.MinValue;
+    private int _waitingToDial;
 
     /// <summary>Our call id (and the dial's command_id) for an item's attempt: the same after any restart.</summary>
     public static string CallIdFor(string itemId, int attempt) =>
@@ -44,6 +45,12 @@ internal sealed partial class CampaignDispatcher(
         CallStatus.InterruptedByRestart when !answered => BatchItemStatus.NoAnswer,
         _ => BatchItemStatus.Failed,
     };
+
+    public override void Dispose()
+    {
+        _dialTurn.Dispose();
+        base.Dispose();
+    }
 
     /// <summary>Looks for due items now (a batch was created, or a call ended).</summary>
     public void Wake() => _wake.Writer.TryWrite(true);
@@ -100,15 +107,16 @@ internal sealed partial class CampaignDispatcher(
     {
         var now = time.GetUtcNow();
         var free = calls.MaxConcurrentCalls - _inFlight.Count;
-        if (free <= 0 || campaign.Window?.Contains(now) == false || NextDialSlot() > now + TimeSpan.FromSeconds(1))
+        var perSecond = Math.Max(1, (int)Math.Ceiling(calls.CallsPerSecond));
+        var room = Math.Min(free, perSecond - Volatile.Read(ref _waitingToDial));
+        if (room <= 0 || campaign.Window?.Contains(now) == false)
         {
             return;
         }
 
-        var perSecond = Math.Max(1, (int)Math.Ceiling(calls.CallsPerSecond));
         try
         {
-            foreach (var item in await store.ClaimDueItemsAsync(storage.InstanceId, Math.Min(free, perSecond), now, cancellationToken))
+            foreach (var item in await store.ClaimDueItemsAsync(storage.InstanceId, room, now, cancellationToken))
             {
                 Track(item, cancellationToken);
             }
@@ -160,26 +168,35 @@ internal sealed partial class CampaignDispatcher(
         LogOutcome(item.Id, item.Attempts, outcome, retryAt is not null);
     }
 
-    private DateTimeOffset NextDialSlot()
+    /// <summary>
+    /// Lets one dial start at a time, at least 1/CALLS_PER_SECOND after the previous one actually started, so a stall
+    /// never releases a burst of late dials at once.
+    /// </summary>
+    private async Task WaitForDialSlotAsync(CancellationToken cancellationToken)
     {
-        lock (_gate)
+        Interlocked.Increment(ref _waitingToDial);
+        try
         {
-            return _nextDial;
-        }
-    }
+            await _dialTurn.WaitAsync(cancellationToken);
+            try
+            {
+                var wait = _nextDial - time.GetUtcNow();
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, time, cancellationToken);
+                }
 
-    /// <summary>Hands out dial times at least 1/CALLS_PER_SECOND apart.</summary>
-    private Task WaitForDialSlotAsync(CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        DateTimeOffset slot;
-        lock (_gate)
+                _nextDial = time.GetUtcNow() + _dialInterval;
+            }
+            finally
+            {
+                _dialTurn.Release();
+            }
+        }
+        finally
         {
-            slot = _nextDial > now ? _nextDial : now;
-            _nextDial = slot + _dialInterval;
+            Interlocked.Decrement(ref _waitingToDial);
         }
-
-        return slot > now ? Task.Delay(slot - now, time, cancellationToken) : Task.CompletedTask;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Campaign item {ItemId} attempt {Attempt}: {Outcome} (retry scheduled: {Retry})")]
