@@ -5,7 +5,9 @@ using TelnyxAiService.Health;
 using TelnyxAiService.Llm;
 using TelnyxAiService.Recordings;
 using TelnyxAiService.Speech;
+using TelnyxAiService.Storage;
 using TelnyxAiService.Telephony;
+using TelnyxAiService.Telephony.Telnyx;
 using TelnyxAiService.Voice;
 
 DotEnvFile.Load(".env");
@@ -17,7 +19,9 @@ try
     builder.AddServiceDefaults();
 
     builder.Services
+        .AddStorage()
         .AddTelephony()
+        .AddRelayedWebhooks()
         .AddSpeech()
         .AddVoice()
         .AddLlm()
@@ -38,6 +42,7 @@ catch (InvalidSettingException e)
 app.UseApiKey();
 app.MapHealth();
 app.MapCalls();
+app.MapCallHistory();
 app.MapTelnyxWebhooks();
 app.MapMediaStream();
 

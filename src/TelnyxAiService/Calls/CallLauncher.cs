@@ -2,18 +2,26 @@ using TelnyxAiService.Audio;
 using TelnyxAiService.Conversation;
 using TelnyxAiService.Llm;
 using TelnyxAiService.Providers;
+using TelnyxAiService.Storage;
 using TelnyxAiService.Telephony;
 using TelnyxAiService.Telephony.Telnyx;
+using StoredStatus = TelnyxAiService.Storage.CallStatus;
 
 namespace TelnyxAiService.Calls;
 
 public sealed record LaunchedCall(string CallId, string CallControlId);
 
-/// <summary>Places one outbound call: its session exists before the dial, so no webhook can arrive for an unknown call.</summary>
-public sealed partial class CallLauncher(
+/// <summary>
+/// Places one outbound call: its record is stored and its session exists before the dial, so no crash loses it and no
+/// webhook can arrive for an unknown call. The dial's command_id is our call id, so repeating it never dials twice.
+/// </summary>
+internal sealed partial class CallLauncher(
     SessionRegistry sessions,
     CallSupervisor supervisor,
     ICallControl callControl,
+    ICallStore store,
+    CallStoreWriter writer,
+    StorageOptions storage,
     TelnyxOptions telnyx,
     ConversationOptions conversation,
     IEnumerable<ProviderInfo> providers,
@@ -28,27 +36,58 @@ public sealed partial class CallLauncher(
         ? AudioFormat.L16At16k
         : AudioFormat.Pcmu8k;
 
-    /// <exception cref="ProviderException">The dial failed; the session is ended.</exception>
+    /// <exception cref="ProviderException">The dial failed; the session is ended and the call stored as failed.</exception>
     public async Task<LaunchedCall> LaunchAsync(CallRequest request, CancellationToken cancellationToken)
     {
-        var callId = Guid.CreateVersion7().ToString("N");
+        var (session, _) = await StartAsync(request, Guid.CreateVersion7().ToString("N"), null, cancellationToken);
+        var dialed = await DialAsync(session, cancellationToken);
+        return new LaunchedCall(session.CallId, dialed.CallControlId);
+    }
+
+    /// <summary>Places a campaign item's call under <paramref name="callId"/>; a failed dial ends it as failed.</summary>
+    /// <returns>Completes once the call has ended and its end is stored.</returns>
+    public async Task<Task<StoredStatus>> LaunchItemAsync(BatchItem item, string callId, CancellationToken cancellationToken)
+    {
+        var request = new CallRequest(item.Phone, item.Name ?? "", item.Context ?? "", item.Greeting);
+        var (session, finished) = await StartAsync(request, callId, item, cancellationToken);
+        try
+        {
+            await DialAsync(session, cancellationToken);
+        }
+        catch (ProviderException)
+        {
+        }
+
+        return finished;
+    }
+
+    private async Task<(CallSession Session, Task<StoredStatus> Finished)> StartAsync(CallRequest request, string callId, BatchItem? item, CancellationToken cancellationToken)
+    {
         var brief = new CallBrief(request.Name, request.Context, conversation.Language, conversation.Instructions);
         var greeting = request.Greeting ?? Phrases.For(conversation.Language).GreetingFor(request.Name);
-        var session = new CallSession(callId, request.Phone, brief, greeting, telnyx.UseMediaStreams, time.GetUtcNow());
-        supervisor.Start(session);
+        await store.InsertCallAsync(
+            new NewCall(callId, CallDirection.Outbound, request.Phone, storage.InstanceId, request.Name, request.Context, greeting, item?.BatchId, item?.Id),
+            cancellationToken);
+        var session = new CallSession(callId, request.Phone, brief, greeting, telnyx.UseMediaStreams, time.GetUtcNow()) { Writer = writer, Time = time };
+        return (session, supervisor.Start(session));
+    }
+
+    private async Task<DialResult> DialAsync(CallSession session, CancellationToken cancellationToken)
+    {
         var stream = session.StreamToken is { } token
             ? new MediaStreamRequest(new Uri($"{telnyx.StreamUrl}?token={token}"), token, _streamFormat.TelnyxCodec, _streamFormat.SampleRate)
             : null;
         try
         {
-            var dialed = await callControl.DialAsync(new DialRequest(request.Phone, callId, callId, stream), cancellationToken);
+            var dialed = await callControl.DialAsync(new DialRequest(session.Phone, session.CallId, session.CallId, stream), cancellationToken);
             sessions.SetCallControlId(session, dialed.CallControlId);
-            LogDialed(callId);
-            return new LaunchedCall(callId, dialed.CallControlId);
+            await store.SetDialedAsync(session.CallId, dialed, cancellationToken);
+            LogDialed(session.CallId);
+            return dialed;
         }
         catch (Exception e) when (e is ProviderException or OperationCanceledException)
         {
-            LogDialFailed(callId, e);
+            LogDialFailed(session.CallId, e);
             session.End(CallEndReason.DialFailed);
             throw;
         }

@@ -4,10 +4,14 @@ using System.Text.Json;
 using TelnyxAiService.Configuration;
 using TelnyxAiService.Conversation;
 using TelnyxAiService.Providers;
+using TelnyxAiService.Storage;
 
 namespace TelnyxAiService.Calls;
 
-/// <summary>The REST API of the original service: initiate, batch and stats, behind an optional bearer key.</summary>
+/// <summary>
+/// The REST API of the original service (initiate, batch, stats) behind an optional bearer key, with durable batches:
+/// a batch is stored and answered 202 at once, then dialled by the <see cref="CampaignDispatcher"/>.
+/// </summary>
 public static class CallsEndpoints
 {
     public const int MaxBatch = 1000;
@@ -15,8 +19,11 @@ public static class CallsEndpoints
     public static IServiceCollection AddCalls(this IServiceCollection services)
     {
         services.AddSettings(CallsOptions.Read);
+        services.AddSettings(CampaignOptions.Read);
         services.AddSingleton<CallLauncher>();
-        services.AddSingleton<BatchDialer>();
+        services.AddHostedService<CallReconciler>();
+        services.AddSingleton<CampaignDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<CampaignDispatcher>());
         return services;
     }
 
@@ -50,6 +57,8 @@ public static class CallsEndpoints
         var api = app.MapGroup("/api");
         api.MapPost("/call/initiate", InitiateAsync);
         api.MapPost("/call/batch", BatchAsync);
+        api.MapGet("/call/batch/{id}", BatchProgressAsync);
+        api.MapPost("/call/batch/{id}/cancel", CancelBatchAsync);
         api.MapGet("/sessions/stats", (CallStats stats, SessionRegistry sessions) => Results.Ok(stats.Snapshot(sessions.Count)));
         return app;
     }
@@ -73,7 +82,7 @@ public static class CallsEndpoints
         }
     }
 
-    private static async Task<IResult> BatchAsync(JsonElement body, BatchDialer dialer)
+    private static async Task<IResult> BatchAsync(JsonElement body, ICallStore store, CampaignDispatcher dispatcher)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("calls", out var calls) || calls.ValueKind != JsonValueKind.Array)
@@ -102,10 +111,29 @@ public static class CallsEndpoints
 
         if (errors.Count > 0)
         {
-            return Results.ValidationProblem(errors, title: "The batch was rejected: no call was placed");
+            return Results.ValidationProblem(errors, title: "The batch was rejected: no call was queued");
         }
 
-        var results = await dialer.DialAsync(requests, CancellationToken.None);
-        return Results.Accepted(value: new { BatchId = Guid.CreateVersion7().ToString("N"), Total = results.Length, Results = results });
+        var batchId = Guid.CreateVersion7().ToString("N");
+        await store.CreateBatchAsync(
+            new NewBatch(batchId, [.. requests.Select(r => new NewBatchItem(r.Phone, r.Name.Length > 0 ? r.Name : null, r.Context.Length > 0 ? r.Context : null, r.Greeting))]),
+            CancellationToken.None);
+        dispatcher.Wake();
+        return Results.Accepted($"/api/call/batch/{batchId}", new { BatchId = batchId, Total = requests.Count, Status = "queued" });
+    }
+
+    private static async Task<IResult> BatchProgressAsync(string id, ICallStore store, CancellationToken cancellationToken) =>
+        await store.GetBatchProgressAsync(id, cancellationToken) is { } progress
+            ? Results.Ok(BatchView.Of(progress))
+            : Results.Problem($"No batch '{id}'.", statusCode: StatusCodes.Status404NotFound);
+
+    private static async Task<IResult> CancelBatchAsync(string id, ICallStore store, CancellationToken cancellationToken)
+    {
+        if (!await store.CancelBatchAsync(id, cancellationToken))
+        {
+            return Results.Problem($"No batch '{id}'.", statusCode: StatusCodes.Status404NotFound);
+        }
+
+        return Results.Ok(BatchView.Of((await store.GetBatchProgressAsync(id, cancellationToken))!));
     }
 }

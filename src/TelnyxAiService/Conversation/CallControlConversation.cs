@@ -33,7 +33,7 @@ public sealed partial class CallControlConversation(
                 switch (callEvent)
                 {
                     case CallAnswered when session.Status == CallStatus.Dialing:
-                        session.Status = CallStatus.Answered;
+                        session.MarkAnswered();
                         stats.CallAnswered();
                         if (!session.UseMediaStream)
                         {

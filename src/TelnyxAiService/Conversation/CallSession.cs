@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Threading.Channels;
 using TelnyxAiService.Llm;
+using TelnyxAiService.Storage;
 
 namespace TelnyxAiService.Conversation;
 
@@ -23,6 +24,7 @@ public sealed class CallSession : IDisposable
     private readonly List<ChatMessage> _history = [];
     private readonly Lock _gate = new();
     private readonly TaskCompletionSource<CallEndReason> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private DateTimeOffset _lastTurnEnded;
 
     public CallSession(string callId, string phone, CallBrief brief, string greeting, bool useMediaStream, DateTimeOffset createdAt)
     {
@@ -32,6 +34,7 @@ public sealed class CallSession : IDisposable
         Greeting = greeting;
         UseMediaStream = useMediaStream;
         CreatedAt = createdAt;
+        _lastTurnEnded = createdAt;
         StreamToken = useMediaStream ? Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_') : null;
     }
 
@@ -56,6 +59,14 @@ public sealed class CallSession : IDisposable
     public StreamConversation? Stream { get; set; }
 
     public CallStatus Status { get; set; } = CallStatus.Dialing;
+
+    /// <summary>When the callee answered; null while ringing and for calls never answered.</summary>
+    public DateTimeOffset? AnsweredAt { get; private set; }
+
+    /// <summary>Where turns and the answer are stored; null for a session that is not persisted.</summary>
+    internal CallStoreWriter? Writer { get; init; }
+
+    internal TimeProvider Time { get; init; } = TimeProvider.System;
 
     public string? HangupCause { get; private set; }
 
@@ -98,6 +109,24 @@ public sealed class CallSession : IDisposable
         _ended.TrySetResult(reason);
     }
 
+    /// <summary>The callee picked up: the session is answered and the store learns it (without waiting).</summary>
+    public void MarkAnswered()
+    {
+        lock (_gate)
+        {
+            if (Status != CallStatus.Dialing)
+            {
+                return;
+            }
+
+            Status = CallStatus.Answered;
+            AnsweredAt = Time.GetUtcNow();
+            _lastTurnEnded = AnsweredAt.Value;
+        }
+
+        Writer?.TrySetAnswered(CallId);
+    }
+
     public IReadOnlyList<ChatMessage> History()
     {
         lock (_gate)
@@ -108,16 +137,42 @@ public sealed class CallSession : IDisposable
 
     /// <summary>Adds a finished turn: what the caller said, or what the agent said and the caller heard.</summary>
     /// <param name="latency">For an agent turn that answered the caller: how long each stage took.</param>
+    /// <remarks>The turn is queued for the store and never waited for: the conversation goes on at once.</remarks>
     public void AddToHistory(ChatMessage message, TurnLatency? latency = null)
     {
+        var now = Time.GetUtcNow();
+        TurnRecord turn;
         lock (_gate)
         {
+            turn = new TurnRecord(CallId, _history.Count, message.Speaker == Llm.Speaker.Agent ? Storage.Speaker.Agent : Storage.Speaker.Caller,
+                message.Text, _lastTurnEnded, now, message.Interrupted, Stored(latency));
             _history.Add(message);
+            _lastTurnEnded = now;
         }
+
+        Writer?.TryAppendTurn(turn);
+    }
+
+    /// <summary>The cumulative stage times (from the end of the caller's speech) as the store's per-stage durations.</summary>
+    private static Storage.TurnLatency Stored(TurnLatency? latency)
+    {
+        if (latency is null)
+        {
+            return new Storage.TurnLatency();
+        }
+
+        static int? Between(TimeSpan? from, TimeSpan? to) => from is { } f && to is { } t ? (int)Math.Round((t - f).TotalMilliseconds) : null;
+        return new Storage.TurnLatency(
+            Between(TimeSpan.Zero, latency.TurnDecided),
+            Between(latency.TurnDecided, latency.FirstToken),
+            Between(latency.FirstToken, latency.FirstSentence),
+            Between(latency.FirstSentence, latency.FirstAudioByte),
+            Between(latency.FirstAudioByte, latency.FirstAgentFrame),
+            Between(TimeSpan.Zero, latency.FirstAgentFrame));
     }
 
     /// <summary>The history plus the caller's latest words, for the agent.</summary>
-    public AgentRequest RequestFor(string callerText) => new(Brief, [.. History(), new ChatMessage(Speaker.Caller, callerText)]);
+    public AgentRequest RequestFor(string callerText) => new(Brief, [.. History(), new ChatMessage(Llm.Speaker.Caller, callerText)]);
 
     public void Dispose() => _ending.Dispose();
 }

@@ -1,25 +1,43 @@
 using System.Collections.Concurrent;
+using System.Threading.Channels;
+using TelnyxAiService.Storage;
+using StoredStatus = TelnyxAiService.Storage.CallStatus;
 
 namespace TelnyxAiService.Conversation;
 
 /// <summary>
-/// Owns every live call's task: starts the call's conversation, and when the call ends removes it, counts it and
-/// logs it. On shutdown it ends every call and waits for them.
+/// Owns every live call's task: starts the call's conversation, and when the call ends removes it, counts it, stores
+/// how it ended (after its turns) and logs it. On shutdown it ends every call and waits for them.
 /// </summary>
-public sealed partial class CallSupervisor(
+internal sealed partial class CallSupervisor(
     SessionRegistry registry,
     CallStats stats,
     CallControlConversation conversation,
+    CallStoreWriter writer,
+    TimeProvider time,
     ILogger<CallSupervisor> logger) : IHostedService
 {
-    private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task<StoredStatus>> _running = new(StringComparer.Ordinal);
 
-    public void Start(CallSession session)
+    /// <returns>Completes once the call has ended and its end is stored, with the status it was stored with.</returns>
+    public Task<StoredStatus> Start(CallSession session)
     {
         registry.Add(session);
         stats.CallStarted();
-        _running[session.CallId] = RunAsync(session);
+        var run = RunAsync(session);
+        _running[session.CallId] = run;
+        return run;
     }
+
+    /// <summary>How a call that ended this way is stored.</summary>
+    public static StoredStatus StatusOf(CallEndReason reason, string? hangupCause, bool answered) => (reason, hangupCause) switch
+    {
+        (_, "user_busy") => StoredStatus.Busy,
+        (_, "no_answer" or "timeout") when !answered => StoredStatus.NoAnswer,
+        (CallEndReason.DialFailed, _) => StoredStatus.Failed,
+        _ when answered => StoredStatus.Completed,
+        _ => StoredStatus.Failed,
+    };
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -33,7 +51,7 @@ public sealed partial class CallSupervisor(
         await Task.WhenAll(_running.Values).WaitAsync(cancellationToken);
     }
 
-    private async Task RunAsync(CallSession session)
+    private async Task<StoredStatus> RunAsync(CallSession session)
     {
         await Task.Yield();
         try
@@ -48,28 +66,48 @@ public sealed partial class CallSupervisor(
             LogCallCrashed(session.CallId, e);
             session.End(CallEndReason.StreamFailed);
         }
-        finally
+
+        var reason = await session.Ended;
+        var status = StatusOf(reason, session.HangupCause, session.AnsweredAt is not null);
+        try
         {
-            var reason = await session.Ended;
             registry.Remove(session);
-            if (session.CallControlId is null || reason == CallEndReason.DialFailed || session.HangupCause is "user_busy" or "no_answer" or "timeout" or "call_rejected")
-            {
-                stats.CallFailed();
-            }
-            else
+            if (status == StoredStatus.Completed)
             {
                 stats.CallCompleted();
             }
+            else
+            {
+                stats.CallFailed();
+            }
 
-            LogCallEnded(session.CallId, reason, session.HangupCause ?? "-", session.History().Count, (DateTimeOffset.UtcNow - session.CreatedAt).TotalSeconds);
+            LogCallEnded(session.CallId, reason, session.HangupCause ?? "-", session.History().Count, (time.GetUtcNow() - session.CreatedAt).TotalSeconds);
+            if (session.Writer is not null)
+            {
+                await writer.EndCallAsync(session.CallId, status, EndReasonText(reason), session.HangupCause, CancellationToken.None);
+            }
+        }
+        catch (ChannelClosedException)
+        {
+            LogEndNotStored(session.CallId);
+        }
+        finally
+        {
             session.Dispose();
             _running.TryRemove(session.CallId, out _);
         }
+
+        return status;
     }
+
+    private static string EndReasonText(CallEndReason reason) => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(reason.ToString());
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Call {CallId} ended: {Reason} (hangup cause {Cause}), {Messages} messages, {Seconds:0.0} s")]
     private partial void LogCallEnded(string callId, CallEndReason reason, string cause, int messages, double seconds);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Call {CallId} failed unexpectedly")]
     private partial void LogCallCrashed(string callId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: its end was not stored (the store writer had stopped)")]
+    private partial void LogEndNotStored(string callId);
 }

@@ -23,11 +23,38 @@ internal sealed partial class CallStoreWriter(ICallStore store, ILogger<CallStor
 
     /// <summary>Queues a finished turn; completes at once unless the queue is full.</summary>
     public ValueTask AppendTurnAsync(TurnRecord turn, CancellationToken cancellationToken) =>
-        queue.Writer.WriteAsync(new PendingWrite(turn.CallId, turn, null), cancellationToken);
+        queue.Writer.WriteAsync(new PendingWrite("turn", turn.CallId, (s, ct) => s.AppendTurnAsync(turn, ct)), cancellationToken);
+
+    /// <summary>Queues a finished turn without ever waiting (the audio path); false when the queue is full or stopped.</summary>
+    public bool TryAppendTurn(TurnRecord turn)
+    {
+        if (queue.Writer.TryWrite(new PendingWrite("turn", turn.CallId, (s, ct) => s.AppendTurnAsync(turn, ct))))
+        {
+            return true;
+        }
+
+        LogDropped(logger, turn.CallId);
+        return false;
+    }
 
     /// <summary>Queues an event whose dedupe answer nobody waits for; completes at once unless the queue is full.</summary>
     public ValueTask RecordEventAsync(CallEvent callEvent, CancellationToken cancellationToken) =>
-        queue.Writer.WriteAsync(new PendingWrite(callEvent.CallId, null, callEvent), cancellationToken);
+        queue.Writer.WriteAsync(new PendingWrite("event", callEvent.CallId, (s, ct) => s.TryRecordEventAsync(callEvent, ct)), cancellationToken);
+
+    /// <summary>Queues "the call was answered" without waiting; false when the queue is full or stopped.</summary>
+    public bool TrySetAnswered(string callId) =>
+        queue.Writer.TryWrite(new PendingWrite("answer", callId, (s, ct) => s.SetAnsweredAsync(callId, ct)));
+
+    /// <summary>
+    /// Closes the call after every write queued before it (its turns), and completes once that is stored (or given up),
+    /// so whoever acts on the call's end afterwards knows its transcript is in the database.
+    /// </summary>
+    public async Task EndCallAsync(string callId, CallStatus status, string? endReason, string? hangupCause, CancellationToken cancellationToken)
+    {
+        var stored = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await queue.Writer.WriteAsync(new PendingWrite("end", callId, (s, ct) => s.SetEndedAsync(callId, status, endReason, hangupCause, ct), stored), cancellationToken);
+        await stored.Task.WaitAsync(cancellationToken);
+    }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -74,6 +101,8 @@ internal sealed partial class CallStoreWriter(ICallStore store, ILogger<CallStor
             {
                 abandoned++;
             }
+
+            write.Stored?.TrySetResult();
         }
 
         if (abandoned > 0)
@@ -89,14 +118,7 @@ internal sealed partial class CallStoreWriter(ICallStore store, ILogger<CallStor
         {
             try
             {
-                if (write.Turn is not null)
-                {
-                    await store.AppendTurnAsync(write.Turn, cancellationToken);
-                }
-                else
-                {
-                    await store.TryRecordEventAsync(write.Event!, cancellationToken);
-                }
+                await write.Run(store, cancellationToken);
 
                 return true;
             }
@@ -133,8 +155,9 @@ internal sealed partial class CallStoreWriter(ICallStore store, ILogger<CallStor
     [LoggerMessage(Level = LogLevel.Error, Message = "{Count} queued turns/events were not stored")]
     private static partial void LogNotStored(ILogger logger, int count);
 
-    private sealed record PendingWrite(string? CallId, TurnRecord? Turn, CallEvent? Event)
-    {
-        public string Kind => Turn is null ? "event" : "turn";
-    }
+    [LoggerMessage(Level = LogLevel.Error, Message = "A turn of call {CallId} was not stored: the write queue is full or stopped")]
+    private static partial void LogDropped(ILogger logger, string callId);
+
+    /// <param name="Stored">Completed once the write is done or given up, for a caller that waits.</param>
+    private sealed record PendingWrite(string Kind, string? CallId, Func<ICallStore, CancellationToken, Task> Run, TaskCompletionSource? Stored = null);
 }

@@ -246,6 +246,12 @@ internal abstract class SqlCallStore(TimeProvider time) : ICallStore, IAsyncDisp
             cancellationToken) == 1;
     }
 
+    public async Task ForgetEventAsync(string eventId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await Run(connection, "DELETE FROM call_events WHERE event_id = @eventId", new { eventId }, null, cancellationToken);
+    }
+
     public async Task<IReadOnlyList<CallEvent>> GetEventsAsync(string callId, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);

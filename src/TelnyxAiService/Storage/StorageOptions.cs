@@ -68,12 +68,18 @@ public sealed record StorageOptions(StorageProvider Provider, string ConnectionS
         foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
             var (key, value) = pair.Split('=', 2) is [var k, var v] ? (k, Uri.UnescapeDataString(v)) : (pair, "");
-            if (key != "sslmode" || !Enum.TryParse<SslMode>(value.Replace("-", ""), ignoreCase: true, out var sslMode))
+            if (key == "search_path" && value.Length > 0)
             {
-                throw new InvalidSettingException("DATABASE_URL", $"{Expected}; the only query option is sslmode=disable|prefer|require|verify-ca|verify-full, got '{key}'");
+                builder.SearchPath = value;
             }
-
-            builder.SslMode = sslMode;
+            else if (key == "sslmode" && Enum.TryParse<SslMode>(value.Replace("-", ""), ignoreCase: true, out var sslMode))
+            {
+                builder.SslMode = sslMode;
+            }
+            else
+            {
+                throw new InvalidSettingException("DATABASE_URL", $"{Expected}; the query options are sslmode=disable|prefer|require|verify-ca|verify-full and search_path=SCHEMA, got '{key}'");
+            }
         }
 
         return new StorageOptions(StorageProvider.Postgres, builder.ConnectionString, instanceId);

@@ -6,7 +6,7 @@ public static class StorageRegistration
 {
     /// <summary>
     /// Registers <see cref="StorageOptions"/>, the <see cref="ICallStore"/> chosen by <c>DATABASE_URL</c>, the migration
-    /// that runs when the host starts, and the background <see cref="CallStoreWriter"/>. Call it before features whose
+    /// that runs when the host starts, the background <see cref="CallStoreWriter"/> and the cross-instance <see cref="CallNotifier"/>. Call it before features whose
     /// hosted services use the store, so the schema is ready when they start.
     /// </summary>
     public static IServiceCollection AddStorage(this IServiceCollection services)
@@ -17,6 +17,8 @@ public static class StorageRegistration
         services.AddHostedService<StorageMigrationService>();
         services.AddSingleton<CallStoreWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<CallStoreWriter>());
+        services.AddSingleton<CallNotifier>();
+        services.AddHostedService(sp => sp.GetRequiredService<CallNotifier>());
         return services;
     }
 }

@@ -14,6 +14,8 @@ internal static class StorageText<T>
 
     public static string Of(T value) => Names[value];
 
+    public static bool TryParse(string text, out T value) => Values.TryGetValue(text, out value);
+
     public static T Parse(string text) =>
         Values.TryGetValue(text, out var value) ? value : throw new InvalidDataException($"Unknown {typeof(T).Name} '{text}' in the database.");
 }

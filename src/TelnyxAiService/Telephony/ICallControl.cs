@@ -16,6 +16,9 @@ public interface ICallControl
 
     Task TransferAsync(string callControlId, string to, CancellationToken cancellationToken);
 
+    /// <summary>Asks whether a call is still up; a call the provider no longer knows counts as ended.</summary>
+    Task<CallState> GetCallAsync(string callControlId, CancellationToken cancellationToken);
+
     /// <summary>Hangs up; a call that has already ended counts as success.</summary>
     Task HangupAsync(string callControlId, CancellationToken cancellationToken);
 }
@@ -33,3 +36,5 @@ public sealed record DialRequest(string To, string CallId, string CommandId, Med
 public sealed record MediaStreamRequest(Uri Url, string AuthToken, string Codec, int SampleRate);
 
 public sealed record DialResult(string CallControlId, string CallLegId, string CallSessionId);
+
+public sealed record CallState(bool IsAlive);

@@ -44,7 +44,7 @@ internal sealed partial class TelnyxCallControl(
             body["stream_auth_token"] = stream.AuthToken;
         }
 
-        using var response = await SendAsync("calls", "dial", body, cancellationToken);
+        using var response = await SendAsync(HttpMethod.Post, "calls", "dial", body, cancellationToken);
         var data = response.RootElement.TryGetProperty("data", out var d) ? d : default;
         string Required(string name) =>
             data.ValueKind == JsonValueKind.Object && data.TryGetProperty(name, out var v) && v.GetString() is { Length: > 0 } s
@@ -87,6 +87,20 @@ internal sealed partial class TelnyxCallControl(
     public Task TransferAsync(string callControlId, string to, CancellationToken cancellationToken) =>
         ActionAsync(callControlId, "transfer", new JsonObject { ["to"] = to }, cancellationToken);
 
+    public async Task<CallState> GetCallAsync(string callControlId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await SendAsync(HttpMethod.Get, $"calls/{Uri.EscapeDataString(callControlId)}", "get", null, cancellationToken);
+            return new CallState(response.RootElement.TryGetProperty("data", out var data)
+                && data.TryGetProperty("is_alive", out var alive) && alive.ValueKind == JsonValueKind.True);
+        }
+        catch (TelnyxApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return new CallState(false);
+        }
+    }
+
     public async Task HangupAsync(string callControlId, CancellationToken cancellationToken)
     {
         try
@@ -110,17 +124,17 @@ internal sealed partial class TelnyxCallControl(
     private async Task ActionAsync(string callControlId, string action, JsonObject body, CancellationToken cancellationToken)
     {
         body["command_id"] = Guid.NewGuid().ToString();
-        using var _ = await SendAsync($"calls/{Uri.EscapeDataString(callControlId)}/actions/{action}", action, body, cancellationToken);
+        using var _ = await SendAsync(HttpMethod.Post, $"calls/{Uri.EscapeDataString(callControlId)}/actions/{action}", action, body, cancellationToken);
     }
 
-    private async Task<JsonDocument> SendAsync(string path, string command, JsonObject body, CancellationToken cancellationToken)
+    private async Task<JsonDocument> SendAsync(HttpMethod method, string path, string command, JsonObject? body, CancellationToken cancellationToken)
     {
-        var json = body.ToJsonString();
+        var json = body?.ToJsonString();
         for (var attempt = 1; ; attempt++)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, path)
+            using var request = new HttpRequestMessage(method, path)
             {
-                Content = new StringContent(json, Encoding.UTF8, "application/json"),
+                Content = json is null ? null : new StringContent(json, Encoding.UTF8, "application/json"),
             };
             HttpResponseMessage response;
             try

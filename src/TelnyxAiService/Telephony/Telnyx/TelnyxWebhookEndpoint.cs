@@ -1,18 +1,24 @@
-using System.Collections.Concurrent;
+using System.Text;
 using TelnyxAiService.Conversation;
 
 namespace TelnyxAiService.Telephony.Telnyx;
 
 /// <summary>
-/// <c>POST /webhook/telnyx</c>: verify the signature over the raw body, drop duplicates (Telnyx retries), and hand the
-/// event to its call's session without waiting for the work it causes, so Telnyx gets its 200 at once.
+/// <c>POST /webhook/telnyx</c>: verify the signature over the raw body, drop duplicates (Telnyx retries; the event ids
+/// are stored, so this holds across restarts and instances), and hand the event to its call's session without waiting
+/// for the work it causes, so Telnyx gets its 200 at once. A call held by another instance gets the event through
+/// PostgreSQL NOTIFY (<see cref="Storage.CallNotifier"/>).
 /// </summary>
 public static partial class TelnyxWebhookEndpoint
 {
     public const string Path = "/webhook/telnyx";
     private const int MaxBodyBytes = 256 * 1024;
 
-    internal static async Task<IResult> HandleAsync(HttpContext http, TelnyxWebhookGate gate, SessionRegistry sessions, ILoggerFactory loggers)
+    /// <summary>Delivers webhooks that other instances relay to the sessions this instance holds.</summary>
+    public static IServiceCollection AddRelayedWebhooks(this IServiceCollection services) =>
+        services.AddHostedService<RelayedWebhookReader>();
+
+    internal static async Task<IResult> HandleAsync(HttpContext http, TelnyxWebhookGate gate, SessionRegistry sessions, Storage.CallNotifier notifier, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(typeof(TelnyxWebhookEndpoint));
         if (http.Request.ContentLength > MaxBodyBytes)
@@ -27,36 +33,56 @@ public static partial class TelnyxWebhookEndpoint
             return Results.Problem("Webhook body too large.", statusCode: StatusCodes.Status413PayloadTooLarge);
         }
 
-        var raw = body.GetBuffer().AsSpan(0, (int)body.Length);
-        if (gate.Verify(http.Request.Headers, raw) is { } refusal)
+        var raw = new ReadOnlyMemory<byte>(body.GetBuffer(), 0, (int)body.Length);
+        if (gate.Verify(http.Request.Headers, raw.Span) is { } refusal)
         {
             LogRefused(logger, refusal);
             return Results.Problem($"Webhook refused: {refusal}.", statusCode: StatusCodes.Status401Unauthorized);
         }
 
-        if (!TelnyxWebhookEvent.TryParse(raw, out var webhook, out var error))
+        if (!TelnyxWebhookEvent.TryParse(raw.Span, out var parsed, out var error) || parsed is not { } webhook)
         {
             return Results.Problem($"Malformed Telnyx webhook: {error}.", statusCode: StatusCodes.Status400BadRequest);
         }
 
-        if (!gate.FirstDelivery(webhook!.Id))
+        if (!await gate.FirstDeliveryAsync(webhook, http.RequestAborted))
         {
             return Results.Ok(new { Status = "duplicate" });
         }
 
-        var session = sessions.Find(webhook.ClientState, webhook.CallControlId);
-        if (session is null || ToCallEvent(webhook) is not { } callEvent)
+        if (ToCallEvent(webhook) is not { } callEvent)
         {
             return Results.Ok(new { Status = "ignored" });
         }
 
+        if (sessions.Find(webhook.ClientState, webhook.CallControlId) is not { } session)
+        {
+            return notifier.Enabled && await notifier.PublishAsync(Encoding.UTF8.GetString(raw.Span), http.RequestAborted)
+                ? Results.Ok(new { Status = "relayed" })
+                : Results.Ok(new { Status = "ignored" });
+        }
+
         if (!session.Post(callEvent))
         {
-            gate.Forget(webhook.Id);
+            await gate.ForgetAsync(webhook.Id, http.RequestAborted);
             return Results.Problem("The call is busy; retry.", statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
         return Results.Ok(new { Status = "accepted" });
+    }
+
+    /// <summary>
+    /// Hands a webhook relayed by another instance to its session, when this instance holds it. The event was verified
+    /// and deduplicated by the instance that received it.
+    /// </summary>
+    internal static void DeliverRelayed(string body, SessionRegistry sessions)
+    {
+        if (TelnyxWebhookEvent.TryParse(Encoding.UTF8.GetBytes(body), out var webhook, out _)
+            && ToCallEvent(webhook!) is { } callEvent
+            && sessions.Find(webhook!.ClientState, webhook.CallControlId) is { } session)
+        {
+            session.Post(callEvent);
+        }
     }
 
     private static CallEvent? ToCallEvent(TelnyxWebhookEvent webhook) => webhook.EventType switch
@@ -75,13 +101,10 @@ public static partial class TelnyxWebhookEndpoint
     private static partial void LogRefused(ILogger logger, string reason);
 }
 
-/// <summary>Signature check (secure by default) and delivery dedupe by event id, remembered for a day.</summary>
-internal sealed class TelnyxWebhookGate(TelnyxOptions options, TimeProvider time)
+/// <summary>Signature check (secure by default) and delivery dedupe by event id, through the store.</summary>
+internal sealed class TelnyxWebhookGate(TelnyxOptions options, Storage.ICallStore store, TimeProvider time)
 {
-    private static readonly TimeSpan Remember = TimeSpan.FromHours(24);
-    private const int MaxRemembered = 100_000;
     private readonly TelnyxWebhookVerifier? _verifier = options.PublicKey is { } key ? new TelnyxWebhookVerifier(key, time) : null;
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
 
     /// <summary>Null when the request may proceed, otherwise why it is refused.</summary>
     public string? Verify(IHeaderDictionary headers, ReadOnlySpan<byte> body)
@@ -100,22 +123,27 @@ internal sealed class TelnyxWebhookGate(TelnyxOptions options, TimeProvider time
         return result == WebhookVerification.Valid ? null : result.ToString();
     }
 
-    public bool FirstDelivery(string eventId)
+    /// <summary>Records the event; false when any instance recorded its id before, in this run or an earlier one.</summary>
+    public Task<bool> FirstDeliveryAsync(TelnyxWebhookEvent webhook, CancellationToken cancellationToken) =>
+        store.TryRecordEventAsync(new Storage.CallEvent(webhook.Id, webhook.ClientState, webhook.EventType, time.GetUtcNow()), cancellationToken);
+
+    public Task ForgetAsync(string eventId, CancellationToken cancellationToken) => store.ForgetEventAsync(eventId, cancellationToken);
+}
+
+/// <summary>Reads the webhooks other instances relay and hands each to its session here, if this instance holds it.</summary>
+internal sealed class RelayedWebhookReader(Storage.CallNotifier notifier, SessionRegistry sessions) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var now = time.GetUtcNow();
-        if (_seen.Count > MaxRemembered)
+        try
         {
-            foreach (var (id, at) in _seen)
+            await foreach (var body in notifier.Received.ReadAllAsync(stoppingToken))
             {
-                if (now - at > Remember)
-                {
-                    _seen.TryRemove(id, out _);
-                }
+                TelnyxWebhookEndpoint.DeliverRelayed(body, sessions);
             }
         }
-
-        return _seen.TryAdd(eventId, now);
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
     }
-
-    public void Forget(string eventId) => _seen.TryRemove(eventId, out _);
 }

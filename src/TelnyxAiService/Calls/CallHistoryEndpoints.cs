@@ -1,0 +1,74 @@
+using System.Globalization;
+using TelnyxAiService.Storage;
+
+namespace TelnyxAiService.Calls;
+
+/// <summary>The stored calls: a filtered, keyset-paged list, and one call with its transcript and webhook events.</summary>
+public static class CallHistoryEndpoints
+{
+    public const int DefaultLimit = 50;
+    public const int MaxLimit = 1000;
+
+    public static IEndpointRouteBuilder MapCallHistory(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api");
+        api.MapGet("/calls", ListAsync);
+        api.MapGet("/calls/{id}", GetAsync);
+        return app;
+    }
+
+    private static async Task<IResult> ListAsync(HttpRequest request, ICallStore store, CancellationToken cancellationToken)
+    {
+        var query = request.Query;
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        CallStatus? status = null;
+        if (query["status"].ToString() is { Length: > 0 } statusText)
+        {
+            if (StorageText<CallStatus>.TryParse(statusText, out var parsed))
+            {
+                status = parsed;
+            }
+            else
+            {
+                errors["status"] = [$"must be one of {string.Join(", ", Enum.GetValues<CallStatus>().Select(StorageText<CallStatus>.Of))}"];
+            }
+        }
+
+        var limit = DefaultLimit;
+        if (query["limit"].ToString() is { Length: > 0 } limitText
+            && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit))
+        {
+            errors["limit"] = [$"must be a whole number from 1 to {MaxLimit}"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Results.ValidationProblem(errors);
+        }
+
+        var batch = query["batch"].ToString();
+        var cursor = query["cursor"].ToString();
+        try
+        {
+            var page = await store.ListCallsAsync(
+                new CallQuery(status, batch.Length > 0 ? batch : null, limit, cursor.Length > 0 ? cursor : null), cancellationToken);
+            return Results.Ok(new { Calls = page.Calls.Select(CallView.Of), page.NextCursor });
+        }
+        catch (InvalidCursorException e)
+        {
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["cursor"] = [e.Message] });
+        }
+    }
+
+    private static async Task<IResult> GetAsync(string id, ICallStore store, CancellationToken cancellationToken)
+    {
+        if (await store.GetCallAsync(id, cancellationToken) is not { } call)
+        {
+            return Results.Problem($"No call '{id}'.", statusCode: StatusCodes.Status404NotFound);
+        }
+
+        var turns = await store.GetTurnsAsync(id, cancellationToken);
+        var events = await store.GetEventsAsync(id, cancellationToken);
+        return Results.Ok(new { Call = CallView.Of(call), Transcript = turns.Select(TurnView.Of), Events = events.Select(EventView.Of) });
+    }
+}

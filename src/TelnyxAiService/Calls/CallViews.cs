@@ -1,0 +1,96 @@
+using TelnyxAiService.Storage;
+
+namespace TelnyxAiService.Calls;
+
+/// <summary>A batch's progress as the API shows it: counts per item status and every item's outcome.</summary>
+internal sealed record BatchView(
+    string BatchId,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? CancelledAt,
+    int Total,
+    bool Finished,
+    IReadOnlyDictionary<string, int> Counts,
+    IReadOnlyList<BatchItemView> Items)
+{
+    public static BatchView Of(BatchProgress progress) => new(
+        progress.Id,
+        progress.CreatedAt,
+        progress.CancelledAt,
+        progress.Items.Count,
+        progress.Counts[BatchItemStatus.Pending] + progress.Counts[BatchItemStatus.Dialing] == 0,
+        progress.Counts.ToDictionary(c => StorageText<BatchItemStatus>.Of(c.Key), c => c.Value),
+        [.. progress.Items.Select(BatchItemView.Of)]);
+}
+
+internal sealed record BatchItemView(
+    int Index,
+    string Phone,
+    string? Name,
+    string Status,
+    string? LastOutcome,
+    int Attempts,
+    DateTimeOffset? NextAttemptAt,
+    string? CallId)
+{
+    public static BatchItemView Of(BatchItem item) => new(
+        item.Index,
+        item.Phone,
+        item.Name,
+        StorageText<BatchItemStatus>.Of(item.Status),
+        item.LastOutcome is { } outcome ? StorageText<BatchItemStatus>.Of(outcome) : null,
+        item.Attempts,
+        item.Status == BatchItemStatus.Pending ? item.NextAttemptAt : null,
+        item.LastCallId);
+}
+
+internal sealed record CallView(
+    string CallId,
+    string Direction,
+    string Phone,
+    string? Name,
+    string? Context,
+    string? Greeting,
+    string Status,
+    string InstanceId,
+    string? CallControlId,
+    string? CallLegId,
+    string? CallSessionId,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? DialedAt,
+    DateTimeOffset? AnsweredAt,
+    DateTimeOffset? EndedAt,
+    string? EndReason,
+    string? HangupCause,
+    string? BatchId)
+{
+    public static CallView Of(CallRecord call) => new(
+        call.Id,
+        StorageText<CallDirection>.Of(call.Direction),
+        call.Phone,
+        call.Name,
+        call.Context,
+        call.Greeting,
+        StorageText<CallStatus>.Of(call.Status),
+        call.InstanceId,
+        call.CallControlId,
+        call.CallLegId,
+        call.CallSessionId,
+        call.CreatedAt,
+        call.DialedAt,
+        call.AnsweredAt,
+        call.EndedAt,
+        call.EndReason,
+        call.HangupCause,
+        call.BatchId);
+}
+
+internal sealed record TurnView(int Seq, string Speaker, string Text, DateTimeOffset StartedAt, DateTimeOffset EndedAt, bool Interrupted, TurnLatency Latency)
+{
+    public static TurnView Of(TurnRecord turn) =>
+        new(turn.Seq, StorageText<Speaker>.Of(turn.Speaker), turn.Text, turn.StartedAt, turn.EndedAt, turn.Interrupted, turn.Latency);
+}
+
+internal sealed record EventView(string EventId, string EventType, DateTimeOffset ReceivedAt)
+{
+    public static EventView Of(CallEvent callEvent) => new(callEvent.EventId, callEvent.EventType, callEvent.ReceivedAt);
+}

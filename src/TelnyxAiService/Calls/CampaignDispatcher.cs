@@ -1,0 +1,213 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading.Channels;
+using TelnyxAiService.Storage;
+
+namespace TelnyxAiService.Calls;
+
+/// <summary>
+/// Dials stored campaign items: claims due items (each goes to exactly one instance), dials them no faster than
+/// CALLS_PER_SECOND with at most MAX_CONCURRENT_CALLS of them live on this instance, and records each attempt's outcome
+/// from how its call ended, scheduling retries of busy and unanswered numbers. A call's id and dial command_id derive
+/// from the item and attempt, so after a crash the same attempt is never dialled twice: on start, items this instance
+/// had claimed are resumed from what the store says their call got to.
+/// </summary>
+internal sealed partial class CampaignDispatcher(
+    ICallStore store,
+    CallLauncher launcher,
+    CallsOptions calls,
+    CampaignOptions campaign,
+    StorageOptions storage,
+    TimeProvider time,
+    ILogger<CampaignDispatcher> logger) : BackgroundService
+{
+    /// <summary>How often the store is asked for due items when nothing wakes the dispatcher sooner.</summary>
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
+
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly ConcurrentDictionary<string, Task> _inFlight = new(StringComparer.Ordinal);
+    private readonly TimeSpan _dialInterval = TimeSpan.FromSeconds(1 / calls.CallsPerSecond);
+    private readonly SemaphoreSlim _dialTurn = new(1, 1);
+    private DateTimeOffset _nextDial = DateTimeOffset.MinValue;
+    private int _waitingToDial;
+
+    /// <summary>Our call id (and the dial's command_id) for an item's attempt: the same after any restart.</summary>
+    public static string CallIdFor(string itemId, int attempt) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{itemId}#{attempt}")).AsSpan(0, 16));
+
+    /// <summary>How a stored call's end counts for its campaign item.</summary>
+    public static BatchItemStatus OutcomeOf(CallStatus status, bool answered) => status switch
+    {
+        CallStatus.Completed => BatchItemStatus.Completed,
+        CallStatus.Busy => BatchItemStatus.Busy,
+        CallStatus.NoAnswer => BatchItemStatus.NoAnswer,
+        CallStatus.InterruptedByRestart when !answered => BatchItemStatus.NoAnswer,
+        _ => BatchItemStatus.Failed,
+    };
+
+    public override void Dispose()
+    {
+        _dialTurn.Dispose();
+        base.Dispose();
+    }
+
+    /// <summary>Looks for due items now (a batch was created, or a call ended).</summary>
+    public void Wake() => _wake.Writer.TryWrite(true);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await ResumeClaimedAsync(stoppingToken);
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await ClaimAsync(stoppingToken);
+                using var poll = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                poll.CancelAfter(PollInterval);
+                try
+                {
+                    await _wake.Reader.ReadAsync(poll.Token);
+                }
+                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                {
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await Task.WhenAll(_inFlight.Values);
+        }
+    }
+
+    private async Task ResumeClaimedAsync(CancellationToken cancellationToken)
+    {
+        foreach (var item in await store.ListClaimedItemsAsync(storage.InstanceId, cancellationToken))
+        {
+            var call = await store.GetCallAsync(CallIdFor(item.Id, item.Attempts), cancellationToken);
+            if (call is null)
+            {
+                Track(item, cancellationToken);
+            }
+            else if (call.EndedAt is not null)
+            {
+                await RecordAsync(item, OutcomeOf(call.Status, call.AnsweredAt is not null), cancellationToken);
+            }
+            else
+            {
+                LogStillOpen(item.Id);
+            }
+        }
+    }
+
+    private async Task ClaimAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var free = calls.MaxConcurrentCalls - _inFlight.Count;
+        var perSecond = Math.Max(1, (int)Math.Ceiling(calls.CallsPerSecond));
+        var room = Math.Min(free, perSecond - Volatile.Read(ref _waitingToDial));
+        if (room <= 0 || campaign.Window?.Contains(now) == false)
+        {
+            return;
+        }
+
+        try
+        {
+            foreach (var item in await store.ClaimDueItemsAsync(storage.InstanceId, room, now, cancellationToken))
+            {
+                Track(item, cancellationToken);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogClaimFailed(e);
+        }
+    }
+
+    private void Track(BatchItem item, CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _inFlight[item.Id] = done.Task;
+        _ = RunAsync(item, done, cancellationToken);
+    }
+
+    /// <summary>One attempt: wait for a dial slot, dial, wait for the call's end, record the outcome.</summary>
+    private async Task RunAsync(BatchItem item, TaskCompletionSource done, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await WaitForDialSlotAsync(cancellationToken);
+            var finished = await launcher.LaunchItemAsync(item, CallIdFor(item.Id, item.Attempts), cancellationToken);
+            var status = await finished.WaitAsync(cancellationToken);
+            await RecordAsync(item, OutcomeOf(status, answered: false), cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            LogItemFailed(item.Id, e);
+        }
+        finally
+        {
+            _inFlight.TryRemove(item.Id, out _);
+            done.SetResult();
+            Wake();
+        }
+    }
+
+    private async Task RecordAsync(BatchItem item, BatchItemStatus outcome, CancellationToken cancellationToken)
+    {
+        DateTimeOffset? retryAt = outcome is BatchItemStatus.Busy or BatchItemStatus.NoAnswer && item.Attempts < campaign.MaxAttempts
+            ? time.GetUtcNow() + campaign.RetryDelay(item.Attempts)
+            : null;
+        await store.RecordItemOutcomeAsync(item.Id, outcome, retryAt, cancellationToken);
+        LogOutcome(item.Id, item.Attempts, outcome, retryAt is not null);
+    }
+
+    /// <summary>
+    /// Lets one dial start at a time, at least 1/CALLS_PER_SECOND after the previous one actually started, so a stall
+    /// never releases a burst of late dials at once.
+    /// </summary>
+    private async Task WaitForDialSlotAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _waitingToDial);
+        try
+        {
+            await _dialTurn.WaitAsync(cancellationToken);
+            try
+            {
+                var wait = _nextDial - time.GetUtcNow();
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, time, cancellationToken);
+                }
+
+                _nextDial = time.GetUtcNow() + _dialInterval;
+            }
+            finally
+            {
+                _dialTurn.Release();
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waitingToDial);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Campaign item {ItemId} attempt {Attempt}: {Outcome} (retry scheduled: {Retry})")]
+    private partial void LogOutcome(string itemId, int attempt, BatchItemStatus outcome, bool retry);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Campaign item {ItemId}: its call is still open after reconciliation; left claimed")]
+    private partial void LogStillOpen(string itemId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Claiming campaign items failed; trying again shortly")]
+    private partial void LogClaimFailed(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Campaign item {ItemId}: the attempt failed unexpectedly and stays claimed until this instance restarts")]
+    private partial void LogItemFailed(string itemId, Exception exception);
+}

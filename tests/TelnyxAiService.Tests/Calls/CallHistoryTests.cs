@@ -1,0 +1,71 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using TelnyxAiService.Emulators.Anthropic;
+using TelnyxAiService.Emulators.Telnyx;
+using TelnyxAiService.Tests.Campaigns;
+using TelnyxAiService.Tests.TestHost;
+
+namespace TelnyxAiService.Tests.Calls;
+
+/// <summary>The read API over stored calls and batches: paging, filters, one call's record, and the 400/404 answers.</summary>
+public sealed class CallHistoryTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Calls_PagedByCursor_ReturnEveryCallOnceNewestFirstAndRejectBadInput()
+    {
+        await using var harness = await ServiceHarness.StartAsync(
+            new HarnessOptions
+            {
+                MediaStreams = false,
+                Telnyx = new TelnyxEmulatorOptions { Callee = Vendors.Talker, SpeakTimePerCharacter = TimeSpan.FromMilliseconds(1), LineDelay = TimeSpan.FromMilliseconds(20) },
+                Anthropic = new AnthropicEmulatorOptions { Reply = _ => new ScriptedReply(Vendors.AgentReply) },
+                Settings = { ["CALLS_PER_SECOND"] = "50" },
+            },
+            Ct);
+        var client = harness.Client;
+
+        var rejected = await client.PostAsJsonAsync("/api/call/batch", new { calls = new object[] { new { telefono = "+34600000001" }, new { telefono = "12" } } }, Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, rejected.StatusCode);
+        Assert.Contains("calls[1].telefono", await rejected.Content.ReadAsStringAsync(Ct));
+
+        var batchId = await Campaign.PostAsync(client, Enumerable.Range(0, 12).Select(Vendors.Number));
+        await Campaign.WaitFinishedAsync(client, batchId, TimeSpan.FromSeconds(60));
+        var other = await client.PostAsJsonAsync("/api/call/initiate", new { telefono = "+34699999999" }, Ct);
+        Assert.Equal(HttpStatusCode.Accepted, other.StatusCode);
+
+        var pages = new List<JsonElement>();
+        string? cursor = null;
+        do
+        {
+            var page = await client.GetFromJsonAsync<JsonElement>($"/api/calls?limit=5{(cursor is null ? "" : $"&cursor={cursor}")}", Ct);
+            pages.Add(page);
+            cursor = page.TryGetProperty("next_cursor", out var next) ? next.GetString() : null;
+        }
+        while (cursor is not null);
+        Assert.Equal([5, 5, 3], pages.Select(p => p.GetProperty("calls").GetArrayLength()));
+        var all = pages.SelectMany(p => p.GetProperty("calls").EnumerateArray()).ToList();
+        Assert.Equal(13, all.Select(c => c.GetProperty("call_id").GetString()).Distinct().Count());
+        var created = all.Select(c => c.GetProperty("created_at").GetDateTimeOffset()).ToList();
+        Assert.Equal(created.OrderDescending(), created);
+        Assert.Equal("+34699999999", all[0].GetProperty("phone").GetString());
+
+        Assert.Equal(12, (await Campaign.ListCallsAsync(client, $"batch={batchId}&limit=4")).Count);
+        Assert.Equal(12, (await Campaign.ListCallsAsync(client, $"batch={batchId}&status=completed")).Count);
+        Assert.Empty(await Campaign.ListCallsAsync(client, $"batch={batchId}&status=busy"));
+
+        var one = await Campaign.CallAsync(client, all[^1].GetProperty("call_id").GetString()!);
+        Campaign.AssertFullTranscript(one);
+
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/calls/no-such-call", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/call/batch/no-such-batch", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsync("/api/call/batch/no-such-batch/cancel", null, Ct)).StatusCode);
+        foreach (var query in (string[])["cursor=not-a-cursor", "cursor=bm9jb2xvbg", "limit=0", "limit=1001", "limit=ten", "status=ringing"])
+        {
+            var response = await client.GetAsync($"/api/calls?{query}", Ct);
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{query}: {response.StatusCode}");
+        }
+    }
+}
