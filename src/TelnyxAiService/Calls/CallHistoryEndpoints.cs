@@ -1,4 +1,5 @@
 using System.Globalization;
+using TelnyxAiService.Recordings;
 using TelnyxAiService.Storage;
 
 namespace TelnyxAiService.Calls;
@@ -14,7 +15,31 @@ public static class CallHistoryEndpoints
         var api = app.MapGroup("/api");
         api.MapGet("/calls", ListAsync);
         api.MapGet("/calls/{id}", GetAsync);
+        api.MapGet("/calls/{id}/recording", RecordingAsync);
         return app;
+    }
+
+    /// <summary>The call's WAV (caller left, agent right): the local file, or a redirect to a short-lived S3 link.</summary>
+    private static async Task<IResult> RecordingAsync(string id, ICallStore store, RecordingUploader recordings, CancellationToken cancellationToken)
+    {
+        if (await store.GetCallAsync(id, cancellationToken) is null)
+        {
+            return Results.Problem($"No call '{id}'.", statusCode: StatusCodes.Status404NotFound);
+        }
+
+        try
+        {
+            return await recordings.FindAsync(id, cancellationToken) switch
+            {
+                { LocalPath: { } path } when File.Exists(path) => Results.File(path, "audio/wav", $"{id}.wav"),
+                { DownloadUrl: { } url } => Results.Redirect(url.ToString()),
+                _ => Results.Problem($"Call '{id}' has no recording.", statusCode: StatusCodes.Status404NotFound),
+            };
+        }
+        catch (Providers.ProviderException e)
+        {
+            return Results.Problem(e.Message, statusCode: StatusCodes.Status503ServiceUnavailable, title: "The recording store is unreachable");
+        }
     }
 
     private static async Task<IResult> ListAsync(HttpRequest request, ICallStore store, CancellationToken cancellationToken)
