@@ -1,11 +1,23 @@
 using TelnyxAiService.Calls;
 using TelnyxAiService.Configuration;
 using TelnyxAiService.Conversation;
+using TelnyxAiService.Demo;
 using TelnyxAiService.Health;
 using TelnyxAiService.Llm;
+using TelnyxAiService.Providers;
 using TelnyxAiService.Speech;
 using TelnyxAiService.Telephony;
 using TelnyxAiService.Voice;
+
+if (args is ["emulate", ..])
+{
+    return await EmulateCommand.RunAsync(args[1..]);
+}
+
+if (args is ["demo", ..])
+{
+    return await DemoCommand.RunAsync(args[1..]);
+}
 
 DotEnvFile.Load(".env");
 
@@ -22,7 +34,7 @@ builder.Services
     .AddHealth();
 
 var app = builder.Build();
-if (!app.ValidateSettings())
+if (!app.ValidateSettings() || !app.ReportProviders())
 {
     return 2;
 }
