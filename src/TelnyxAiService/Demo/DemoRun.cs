@@ -19,7 +19,7 @@ internal sealed record DemoOptions(string PersonaPath, string? WavPath = null);
 /// <summary>One caller turn as the service heard it and the agent's answer (with its latency when it was measured).</summary>
 internal sealed record DemoExchange(string Heard, string Reply, bool ReplyInterrupted, TurnLatency? Latency);
 
-internal sealed record DemoResult(int ExitCode, IReadOnlyList<ChatMessage> History, IReadOnlyList<DemoExchange> Exchanges, WordAccuracy? Accuracy, string? WavPath);
+internal sealed record DemoResult(int ExitCode, IReadOnlyList<ChatMessage> History, IReadOnlyList<DemoExchange> Exchanges, int BargeIns, WordAccuracy? Accuracy, string? WavPath);
 
 /// <summary>
 /// One simulated outbound call through the real service with no keys: the Telnyx emulator dials a persona whose lines
@@ -46,7 +46,7 @@ internal static class DemoRun
         catch (Exception e) when (e is InvalidPersonaException or ProviderException)
         {
             output.WriteLine($"error: {e.Message}");
-            return new DemoResult(2, [], [], null, null);
+            return new DemoResult(2, [], [], 0, null, null);
         }
 
         var callee = new EmulatedCallee([.. persona.Lines.Select(l => l.Text)], call => voice.ScriptFor(StreamFormat(call)));
@@ -77,7 +77,7 @@ internal static class DemoRun
         if (service is null)
         {
             output.WriteLine($"error: the service did not start (exit code {exitCode})");
-            return new DemoResult(exitCode, [], [], null, null);
+            return new DemoResult(exitCode, [], [], 0, null, null);
         }
 
         await using (service)
@@ -100,7 +100,7 @@ internal static class DemoRun
         if (response.StatusCode != HttpStatusCode.Accepted)
         {
             output.WriteLine($"error: POST /api/call/initiate answered {(int)response.StatusCode}: {body}");
-            return new DemoResult(1, [], [], null, null);
+            return new DemoResult(1, [], [], 0, null, null);
         }
 
         var callId = body.GetProperty("call_id").GetString()!;
@@ -109,7 +109,7 @@ internal static class DemoRun
         if (session is null)
         {
             output.WriteLine("error: the call ended before it could be followed");
-            return new DemoResult(1, [], [], null, null);
+            return new DemoResult(1, [], [], 0, null, null);
         }
 
         output.WriteLine();
@@ -139,7 +139,7 @@ internal static class DemoRun
         Summarize(persona, exchanges, accuracy, wavPath, output);
         await PrintStoredCallAsync(service, callId, output, cancellationToken);
         var exitCode = reason is null || exchanges.Count == 0 ? 1 : 0;
-        return new DemoResult(exitCode, history, exchanges, accuracy, wavPath);
+        return new DemoResult(exitCode, history, exchanges, turns.BargeIns, accuracy, wavPath);
     }
 
     /// <summary>Prints the conversation as the service records it, until the call ends.</summary>
@@ -147,10 +147,17 @@ internal static class DemoRun
     {
         var exchanges = new List<DemoExchange>();
         var printed = 0;
+        var bargeIns = 0;
         string? heard = null;
         while (true)
         {
             var done = session.Ended.IsCompleted;
+            for (; bargeIns < turns.BargeIns; bargeIns++)
+            {
+                output.WriteLine("  ✂ the callee barged in: the agent stopped talking and dropped its queued audio");
+                output.WriteLine();
+            }
+
             var history = session.History();
             for (; printed < history.Count; printed++)
             {
@@ -168,7 +175,7 @@ internal static class DemoRun
                     continue;
                 }
 
-                output.WriteLine($"  agent           \"{message.Text}\"{(message.Interrupted ? "  ✂ cut off: the callee barged in" : "")}");
+                output.WriteLine($"  agent           \"{message.Text}\"{(message.Interrupted ? "  ✂ (cut off here)" : "")}");
                 if (heard is not null)
                 {
                     var latency = turns.TryTake();
