@@ -1,14 +1,26 @@
 using TelnyxAiService.Calls;
 using TelnyxAiService.Configuration;
 using TelnyxAiService.Conversation;
+using TelnyxAiService.Demo;
 using TelnyxAiService.Health;
 using TelnyxAiService.Llm;
+using TelnyxAiService.Providers;
 using TelnyxAiService.Recordings;
 using TelnyxAiService.Speech;
 using TelnyxAiService.Storage;
 using TelnyxAiService.Telephony;
 using TelnyxAiService.Telephony.Telnyx;
 using TelnyxAiService.Voice;
+
+if (args is ["emulate", ..])
+{
+    return await EmulateCommand.RunAsync(args[1..]);
+}
+
+if (args is ["demo", ..])
+{
+    return await DemoCommand.RunAsync(args[1..]);
+}
 
 DotEnvFile.Load(".env");
 
@@ -31,6 +43,11 @@ try
         .AddHealth();
 
     app = builder.Build();
+    if (!app.ReportProviders())
+    {
+        return 2;
+    }
+
     app.ValidateSettings();
 }
 catch (InvalidSettingException e)

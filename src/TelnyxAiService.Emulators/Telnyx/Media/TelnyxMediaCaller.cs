@@ -148,15 +148,12 @@ public sealed class TelnyxMediaCaller
 
     private async Task WaitOrAbort(Task receiving)
     {
-        try
-        {
-            await receiving.WaitAsync(CloseTimeout);
-        }
-        catch (TimeoutException)
+        if (await Task.WhenAny(receiving, Task.Delay(CloseTimeout)) != receiving)
         {
             _socket.Abort();
         }
 
+        // The service may drop the connection without a close handshake: Settle absorbs that like any other end.
         await Settle(receiving);
     }
 

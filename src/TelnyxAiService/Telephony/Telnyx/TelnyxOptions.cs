@@ -23,7 +23,7 @@ public sealed record TelnyxOptions(
 
     public static TelnyxOptions Read(SettingsReader settings)
     {
-        var apiKey = settings.Optional("TELNYX_API_KEY") ?? throw new InvalidSettingException("TELNYX_API_KEY", "is required (your Telnyx API v2 key)");
+        var apiKey = settings.Optional("TELNYX_API_KEY") ?? throw new InvalidSettingException("TELNYX_API_KEY", "is required (your Telnyx API v2 key). Without a Telnyx account: `telnyx-ai-service demo` runs a whole simulated call, and `telnyx-ai-service emulate` prints the variables that point this service at local emulators");
         var connectionId = settings.Optional("TELNYX_CONNECTION_ID") ?? throw new InvalidSettingException("TELNYX_CONNECTION_ID", "is required (the Call Control application id)");
         var phone = settings.Optional("TELNYX_PHONE_NUMBER") ?? throw new InvalidSettingException("TELNYX_PHONE_NUMBER", "is required (the number calls come from, E.164)");
         if (!Telephony.PhoneNumber.IsE164(phone))
