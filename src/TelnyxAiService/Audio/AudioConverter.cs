@@ -34,7 +34,7 @@ internal sealed class AudioConverter
     public static byte[] Convert(ReadOnlySpan<byte> input, AudioFormat from, AudioFormat to) => new AudioConverter(from, to).Convert(input);
 
     /// <summary>The most bytes <see cref="Convert(ReadOnlySpan{byte}, Span{byte})"/> can write for <paramref name="inputBytes"/>.</summary>
-    public int MaxOutputBytes(int inputBytes) => (MaxInputSamples(inputBytes) * To.SampleRate / From.SampleRate + 1) * To.BytesPerSample;
+    public int MaxOutputBytes(int inputBytes) => (int)(((long)MaxInputSamples(inputBytes) * To.SampleRate / From.SampleRate) + 1) * To.BytesPerSample;
 
     public byte[] Convert(ReadOnlySpan<byte> input)
     {
