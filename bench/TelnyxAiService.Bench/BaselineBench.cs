@@ -53,7 +53,7 @@ internal static class BaselineBench
         await using var env = await BenchEnvironment.StartAsync(options.Delays, LatencyBench.Lines, LatencyBench.Reply, caller: null, callee: null, cancellationToken);
         await using var sink = await EmulatorHost.StartAsync(app => app.MapPost("/webhooks", () => Results.Ok()), cancellationToken: cancellationToken);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
-        var harness = new Harness(env, options.Delays, http, new Uri($"{sink.BaseUrl}/webhooks"));
+        var harness = new Harness(env, options.Delays, http, new Uri(sink.BaseUrl, "/webhooks"));
         await harness.CallAsync(0, cancellationToken);
         var spread = TimeSpan.FromMilliseconds(Math.Min(calls * 25, 5000));
         var results = await Task.WhenAll(Enumerable.Range(1, calls).Select(async i =>
@@ -171,7 +171,7 @@ internal static class BaselineBench
 
         private async Task ReplyAsync(Turn turn, string transcript, string callControlId, CancellationToken cancellationToken)
         {
-            using var claude = new HttpRequestMessage(HttpMethod.Post, $"{env.Anthropic.BaseUrl}/v1/messages")
+            using var claude = new HttpRequestMessage(HttpMethod.Post, new Uri(env.Anthropic.BaseUrl, "/v1/messages"))
             {
                 Content = JsonContent.Create(new { model = "claude-haiku-4-5", max_tokens = 300, stream = false, messages = new[] { new { role = "user", content = transcript } } }),
             };
@@ -184,7 +184,7 @@ internal static class BaselineBench
             var outputTokens = message.GetProperty("usage").GetProperty("output_tokens").GetInt32();
             await Task.Delay(TimeSpan.FromSeconds(outputTokens / delays.ClaudeTokensPerSecond), cancellationToken);
 
-            using var tts = new HttpRequestMessage(HttpMethod.Post, $"{env.ElevenLabs.BaseUrl}/v1/text-to-speech/21m00Tcm4TlvDq8ikWAM?output_format=ulaw_8000")
+            using var tts = new HttpRequestMessage(HttpMethod.Post, new Uri(env.ElevenLabs.BaseUrl, "/v1/text-to-speech/21m00Tcm4TlvDq8ikWAM?output_format=ulaw_8000"))
             {
                 Content = JsonContent.Create(new { text, model_id = "eleven_flash_v2_5" }),
             };

@@ -53,7 +53,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
         var workDir = Directory.CreateTempSubdirectory("telnyx-bench-").FullName;
         var start = new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { dll },
+            ArgumentList = { Path.GetFullPath(dll) },
             WorkingDirectory = workDir,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -139,6 +139,10 @@ internal sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    private static bool IsProblem(string line) =>
+        line.StartsWith("Unhandled", StringComparison.Ordinal) || line.Contains("Exception", StringComparison.Ordinal)
+        || line.Contains("warn:", StringComparison.Ordinal) || line.Contains("fail:", StringComparison.Ordinal) || line.Contains("crit:", StringComparison.Ordinal);
+
     private void OnLine(string? line)
     {
         if (line is null)
@@ -150,7 +154,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
         {
             _turnLines.Enqueue(line);
         }
-        else if ((line.Contains("warn:", StringComparison.Ordinal) || line.Contains("fail:", StringComparison.Ordinal) || line.Contains("crit:", StringComparison.Ordinal)) && _errorLines.Count < 200)
+        else if (_errorLines.Count < 200 && IsProblem(line))
         {
             _errorLines.Enqueue(line);
         }

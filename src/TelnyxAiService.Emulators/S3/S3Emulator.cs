@@ -35,7 +35,7 @@ public sealed class S3Emulator : IAsyncDisposable
     }
 
     /// <summary>The URL of an object, path-style.</summary>
-    public Uri ObjectUrl(string bucket, string key) => new($"{BaseUrl}/{bucket}/{key}");
+    public Uri ObjectUrl(string bucket, string key) => new(BaseUrl, $"/{bucket}/{key}");
 
     public async ValueTask DisposeAsync()
     {
