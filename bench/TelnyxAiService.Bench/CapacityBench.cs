@@ -122,13 +122,27 @@ internal static class CapacityBench
         me.Refresh();
         var ownCpuPercent = (me.TotalProcessorTime - ownCpu).TotalSeconds / elapsed * 100;
         var load = Machine.LoadAverage();
-        var recordings = await Task.WhenAll(ids.Select(id => callee.WaitForRecordingAsync(id, TimeSpan.FromMinutes(3), cancellationToken)));
+        var recordings = await Task.WhenAll(ids.Select(async id =>
+        {
+            try
+            {
+                return await callee.WaitForRecordingAsync(id, TimeSpan.FromSeconds(60), cancellationToken);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return null;
+            }
+        }));
         var gaps = new List<double>();
         var withAudio = 0;
         for (var i = 0; i < calls; i++)
         {
-            var offset = starts[ids[i]];
-            var arrivals = recordings[i].Arrivals.Where(a => a.At + offset >= from && a.At + offset <= to).ToList();
+            if (recordings[i] is not { } recording || !starts.TryGetValue(ids[i], out var offset))
+            {
+                continue;
+            }
+
+            var arrivals = recording.Arrivals.Where(a => a.At + offset >= from && a.At + offset <= to).ToList();
             if (arrivals.Count > 0)
             {
                 withAudio++;
