@@ -40,6 +40,7 @@ public sealed class TurnTakingTests
         Assert.Equal([FirstHalf, SecondHalf], recording.CallerLines.Select(l => l.Text));
         var (first, second) = (recording.CallerLines[0], recording.CallerLines[1]);
         Assert.DoesNotContain(recording.Arrivals, a => a.At > first.End && a.At <= second.End);
+        Assert.Empty(recording.Clears);
         var answer = Assert.Single(recording.Heard, h => h.Start > second.End);
         Assert.InRange(answer.AudioDuration.TotalMilliseconds / 20, StreamCalls.FramesOf(Answer) - 1, StreamCalls.FramesOf(Answer));
         Assert.Equal(StreamCalls.FramesOf(Answer), recording.Arrivals.Count(a => a.At > second.End));
