@@ -87,7 +87,9 @@ public sealed class BargeInTests
         Assert.Empty(recording.Clears);
         var question = recording.CallerLines.Single(l => l.Text == Question);
         var ok = recording.CallerLines.Single(l => l.Text == "ok");
-        Assert.Contains(recording.Arrivals, a => a.At > ok.End);
+        var resumed = recording.FirstArrivalAfter(ok.End);
+        Assert.NotNull(resumed);
+        Assert.True(resumed.At - ok.End < TimeSpan.FromSeconds(1.5), $"the reply resumed {(resumed.At - ok.End).TotalMilliseconds:0} ms after the ok");
         var expected = StreamCalls.FramesOf("We open at eight in the morning.", "We close at six in the evening.");
         Assert.InRange(StreamCalls.HeardFramesAfter(recording, question.End), expected - 2, expected);
         Assert.Equal(Question, harness.Anthropic.Requests[^1].Messages[^1].Text);
