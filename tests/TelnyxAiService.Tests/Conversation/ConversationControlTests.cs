@@ -42,6 +42,33 @@ public sealed class ConversationControlTests
     }
 
     [Fact]
+    public async Task TransferTool_AgentHandsOver_TransfersAfterItsLinePlayed()
+    {
+        const string handover = "Let me put you through to a colleague.";
+        await using var harness = await ServiceHarness.StartAsync(
+            new HarnessOptions
+            {
+                Anthropic = new AnthropicEmulatorOptions { Reply = _ => new ScriptedReply(handover, "transfer_to_human") },
+                Deepgram = Segments("I want to talk to a person"),
+                Settings = { ["TRANSFER_NUMBER"] = "+15550100999" },
+                Caller = _ => new CallerScript()
+                    .WaitForAgentToFinish()
+                    .Say("I want to talk to a person")
+                    .WaitForAgentToFinish(timeout: TimeSpan.FromSeconds(30)),
+            },
+            Ct);
+
+        var recording = await CallAsync(harness);
+
+        var transfer = Assert.Single(harness.Telnyx.Commands, c => c.Action == "transfer");
+        Assert.Equal("+15550100999", transfer.Body.GetProperty("to").GetString());
+        Assert.DoesNotContain(harness.Telnyx.Commands, c => c.Action == "hangup");
+        var line = Assert.Single(recording.CallerLines);
+        Assert.InRange(StreamCalls.HeardFramesAfter(recording, line.End), StreamCalls.FramesOf(handover) - 1, StreamCalls.FramesOf(handover));
+        Assert.Single(recording.MarksEchoed, m => m.At > line.End);
+    }
+
+    [Fact]
     public async Task IdleTimeout_CallerSilent_AsksOnceThenSaysGoodbyeAndHangsUp()
     {
         var phrases = Phrases.For("en");
@@ -69,6 +96,31 @@ public sealed class ConversationControlTests
         Assert.All(pauses, p => Assert.InRange(p, TimeSpan.FromSeconds(2.9), TimeSpan.FromSeconds(6)));
         var frames = StreamCalls.FramesOf([.. spoken]);
         Assert.InRange(recording.HeardDuration.TotalMilliseconds / 20, frames - 3, frames);
+    }
+
+    [Fact]
+    public async Task MaxCallDuration_Reached_SaysTimeLimitGoodbyeAndHangsUp()
+    {
+        var phrases = Phrases.For("en");
+        await using var harness = await ServiceHarness.StartAsync(
+            new HarnessOptions
+            {
+                Settings = { ["MAX_CALL_SECONDS"] = "10", ["IDLE_TIMEOUT_SECONDS"] = "600" },
+                Caller = _ => new CallerScript().WaitForAgentToFinish(),
+            },
+            Ct);
+
+        var recording = await CallAsync(harness);
+
+        Assert.True(recording.EndReason is CallEndReason.Cancelled or CallEndReason.ServerClosed, $"the call ended with {recording.EndReason}");
+        Assert.Single(harness.Telnyx.Commands, c => c.Action == "hangup");
+        var spoken = StreamCalls.SynthesisedTexts(harness.ElevenLabs);
+        Assert.Equal(Greeting, spoken[0]);
+        Assert.Equal(phrases.TimeLimitGoodbye, string.Join(' ', spoken.Skip(1)));
+        var goodbye = recording.Heard[^1];
+        Assert.InRange(goodbye.Start, TimeSpan.FromSeconds(9), TimeSpan.FromSeconds(14));
+        var frames = StreamCalls.FramesOf([.. spoken.Skip(1)]);
+        Assert.InRange(recording.Heard.Where(h => h.Start > TimeSpan.FromSeconds(5)).Sum(h => h.AudioDuration.TotalMilliseconds) / 20, frames - 2, frames);
     }
 
     [Fact]
