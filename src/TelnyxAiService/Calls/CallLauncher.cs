@@ -1,4 +1,5 @@
 using TelnyxAiService.Audio;
+using TelnyxAiService.Configuration;
 using TelnyxAiService.Conversation;
 using TelnyxAiService.Llm;
 using TelnyxAiService.Providers;
@@ -25,16 +26,24 @@ internal sealed partial class CallLauncher(
     TelnyxOptions telnyx,
     ConversationOptions conversation,
     IEnumerable<ProviderInfo> providers,
+    SettingsReader settings,
     TimeProvider time,
     ILogger<CallLauncher> logger)
 {
     /// <summary>
-    /// The stream's audio: µ-law 8 kHz end to end with the vendors (no transcoding); 16-bit 16 kHz when an offline
-    /// engine listens or speaks, since pocketsphinx and flite work only at 16 kHz (Telnyx streams L16 16 kHz too).
+    /// The stream's audio: MEDIA_CODEC (PCMU or PCMA at 8 kHz, L16 at 16 kHz; default PCMU) end to end with the
+    /// vendors, which speak all three, so there is no transcoding; always L16 16 kHz when an offline engine listens or
+    /// speaks, since pocketsphinx and flite work only at 16 kHz.
     /// </summary>
     private readonly AudioFormat _streamFormat = providers.Any(p => p.Mode == ProviderMode.Offline && p.Capability is "speech-to-text" or "text-to-speech")
         ? AudioFormat.L16At16k
-        : AudioFormat.Pcmu8k;
+        : settings.Text("MEDIA_CODEC", "PCMU").ToUpperInvariant() switch
+        {
+            "PCMU" => AudioFormat.Pcmu8k,
+            "PCMA" => AudioFormat.Pcma8k,
+            "L16" => AudioFormat.L16At16k,
+            var other => throw new InvalidSettingException("MEDIA_CODEC", $"must be PCMU, PCMA or L16, got '{other}'"),
+        };
 
     /// <exception cref="ProviderException">The dial failed; the session is ended and the call stored as failed.</exception>
     public async Task<LaunchedCall> LaunchAsync(CallRequest request, CancellationToken cancellationToken)

@@ -446,12 +446,19 @@ public sealed partial class StreamConversation
         }
     }
 
-    /// <summary>Barge-in: stop the reply, drop its queued audio, keep only what the caller heard.</summary>
+    /// <summary>
+    /// Barge-in: stop the reply, drop its queued audio, keep only what the caller heard. A reply still held back (the
+    /// caller resumed within the hold) never sent a frame, so there is nothing for Telnyx to clear.
+    /// </summary>
     private async Task CutReplyAsync(Reply reply)
     {
         _bargeIn = null;
         await StopReplyAsync(reply);
-        await _audio.ClearAsync(_session.Ending);
+        if (reply.IsOpen)
+        {
+            await _audio.ClearAsync(_session.Ending);
+        }
+
         _audio.Resume();
         Finish(reply, interrupted: true);
         LogBargeIn(_session.CallId, reply.Id);

@@ -12,7 +12,7 @@ namespace TelnyxAiService.Tests.Conversation;
 /// <summary>Whole calls over the Telnyx media stream: the caller's audio in, the agent's paced audio out.</summary>
 public sealed class MediaStreamCallTests
 {
-    private const string Greeting = "Hello Ana, this is the clinic.";
+    internal const string Greeting = "Hello Ana, this is the clinic.";
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]

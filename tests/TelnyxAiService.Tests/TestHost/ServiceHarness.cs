@@ -35,8 +35,9 @@ public sealed class HarnessOptions
 /// </summary>
 public sealed class ServiceHarness : IAsyncDisposable
 {
-    private ServiceHarness(TelnyxEmulator telnyx, AnthropicEmulator anthropic, DeepgramEmulator deepgram, ElevenLabsEmulator elevenLabs, StreamingCallee? callee, WebApplicationFactory<Program> factory, HttpClient client)
+    private ServiceHarness(TelnyxEmulator telnyx, AnthropicEmulator anthropic, DeepgramEmulator deepgram, ElevenLabsEmulator elevenLabs, StreamingCallee? callee, WebApplicationFactory<Program> factory, HttpClient client, Uri baseUrl)
     {
+        BaseUrl = baseUrl;
         Telnyx = telnyx;
         Anthropic = anthropic;
         Deepgram = deepgram;
@@ -61,6 +62,9 @@ public sealed class ServiceHarness : IAsyncDisposable
     public HttpClient Client { get; }
 
     public IServiceProvider Services => Factory.Services;
+
+    /// <summary>Where the service listens (http://127.0.0.1:port).</summary>
+    public Uri BaseUrl { get; }
 
     public static async Task<ServiceHarness> StartAsync(HarnessOptions options, CancellationToken cancellationToken)
     {
@@ -111,7 +115,7 @@ public sealed class ServiceHarness : IAsyncDisposable
         factory.UseKestrel();
         factory.StartServer();
         var client = factory.CreateClient();
-        return new ServiceHarness(telnyx, anthropic, deepgram, elevenLabs, callee, factory, client);
+        return new ServiceHarness(telnyx, anthropic, deepgram, elevenLabs, callee, factory, client, new Uri($"http://127.0.0.1:{port}"));
     }
 
     public async ValueTask DisposeAsync()

@@ -43,7 +43,7 @@ public static partial class MediaStreamEndpoint
         if (start?.Format is not { } format || (session.CallControlId is { } expected && start.CallControlId != expected))
         {
             LogRejected(logger, start is null ? "no start frame" : $"start frame for another call or unsupported format {start.Encoding}/{start.SampleRate}");
-            await socket.CloseAsync(WebSocketCloseStatus.PolicyViolation, "bad start", CancellationToken.None);
+            await RefuseAsync(socket);
             return;
         }
 
@@ -70,6 +70,25 @@ public static partial class MediaStreamEndpoint
                 await HangUpQuietlyAsync(conversations.CallControl, session, logger);
                 session.End(CallEndReason.StreamFailed);
             }
+        }
+    }
+
+    /// <summary>Closes a stream that did not start properly, unless it is already gone.</summary>
+    private static async Task RefuseAsync(WebSocket socket)
+    {
+        if (socket.State != WebSocketState.Open)
+        {
+            return;
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            await socket.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, "bad start", timeout.Token);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException)
+        {
+            socket.Abort();
         }
     }
 

@@ -16,6 +16,7 @@ public sealed partial class TelnyxMediaConnection : ICallAudio
     /// <summary>How much agent audio may sit in Telnyx's buffer: what keeps playback smooth, and what a pause cannot stop.</summary>
     private static readonly TimeSpan Lead = TimeSpan.FromMilliseconds(40);
     private const int MaxMessageBytes = 2 * 1024 * 1024;
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
 
     private readonly WebSocket _socket;
     private readonly TimeProvider _time;
@@ -96,8 +97,20 @@ public sealed partial class TelnyxMediaConnection : ICallAudio
         await SendAsync(MediaStreamMessage.Clear(), cancellationToken);
     }
 
-    /// <summary>Reads frames until <c>start</c> (skipping <c>connected</c>); null when the stream does not start properly.</summary>
+    /// <summary>Reads frames until <c>start</c> (skipping <c>connected</c>); null when the stream does not start properly or the connection drops first.</summary>
     public static async Task<StreamStart?> ReadStartAsync(WebSocket socket, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ReadStartFramesAsync(socket, cancellationToken);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<StreamStart?> ReadStartFramesAsync(WebSocket socket, CancellationToken cancellationToken)
     {
         var buffer = new byte[64 * 1024];
         for (var frames = 0; frames < 8; frames++)
@@ -125,27 +138,33 @@ public sealed partial class TelnyxMediaConnection : ICallAudio
         return null;
     }
 
-    /// <summary>Runs both loops until the stream stops, the socket closes or <paramref name="cancellationToken"/> fires.</summary>
+    /// <summary>
+    /// Runs both loops until the stream stops, the socket closes or <paramref name="cancellationToken"/> fires, then
+    /// closes the socket with a proper close handshake. Socket calls never take the token: cancelling a pending
+    /// WebSocket receive or send aborts the connection, and Telnyx would see a reset instead of a close.
+    /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var receiving = ReceiveAsync(cts.Token);
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var registration = cancellationToken.Register(() => cancelled.TrySetResult());
+        var receiving = ReceiveAsync();
         var sending = SendLoopAsync(cts.Token);
-        await Task.WhenAny(receiving, sending);
+        await Task.WhenAny(receiving, sending, cancelled.Task);
         await cts.CancelAsync();
-        await Task.WhenAll(Quiet(receiving), Quiet(sending));
+        await Quiet(sending);
         _callerAudio.Writer.TryComplete();
         _signals.Writer.TryComplete();
-        await CloseAsync();
+        await CloseAsync(receiving);
     }
 
-    private async Task ReceiveAsync(CancellationToken ct)
+    private async Task ReceiveAsync()
     {
         var buffer = new byte[64 * 1024];
         var message = new MemoryStream();
-        while (!ct.IsCancellationRequested)
+        while (true)
         {
-            var result = await _socket.ReceiveAsync(buffer.AsMemory(), ct);
+            var result = await _socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 return;
@@ -180,7 +199,7 @@ public sealed partial class TelnyxMediaConnection : ICallAudio
             if (!Handle(parsed!))
             {
                 Stopped = true;
-                await _signals.Writer.WriteAsync(new StreamStopped(), ct);
+                _signals.Writer.TryWrite(new StreamStopped());
                 return;
             }
         }
@@ -276,7 +295,7 @@ public sealed partial class TelnyxMediaConnection : ICallAudio
         await _sending.WaitAsync(ct);
         try
         {
-            await _socket.SendAsync(json, WebSocketMessageType.Text, endOfMessage: true, ct);
+            await _socket.SendAsync(json, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
         }
         finally
         {
@@ -284,22 +303,45 @@ public sealed partial class TelnyxMediaConnection : ICallAudio
         }
     }
 
-    private async Task CloseAsync()
+    /// <summary>
+    /// Sends our close frame (unless the socket is already gone) and waits, boundedly, for the far end's: the receive
+    /// loop sees it, or, when that loop already ended on <c>stop</c>, it is read here. Aborts on timeout.
+    /// </summary>
+    private async Task CloseAsync(Task receiving)
     {
-        if (_socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
-        {
-            return;
-        }
-
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        using var timeout = new CancellationTokenSource(CloseTimeout);
         try
         {
-            await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "call ended", timeout.Token);
+            await _sending.WaitAsync(timeout.Token);
+            try
+            {
+                if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                {
+                    await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "call ended", timeout.Token);
+                }
+            }
+            finally
+            {
+                _sending.Release();
+            }
+
+            if (!receiving.IsCompleted)
+            {
+                await receiving.WaitAsync(timeout.Token);
+            }
+
+            var buffer = new byte[4096];
+            while (_socket.State == WebSocketState.CloseSent)
+            {
+                await _socket.ReceiveAsync(buffer.AsMemory(), timeout.Token);
+            }
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException)
         {
             _socket.Abort();
         }
+
+        await Quiet(receiving);
     }
 
     private static async Task Quiet(Task task)

@@ -1,0 +1,195 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using TelnyxAiService.Emulators.Anthropic;
+using TelnyxAiService.Emulators.Audio;
+using TelnyxAiService.Tests.TestHost;
+using static TelnyxAiService.Tests.Conversation.MediaStreamCallTests;
+
+namespace TelnyxAiService.Tests.Conversation;
+
+/// <summary>
+/// /stream/media against connections Telnyx would never make: no or a wrong token, a start for another call, and
+/// garbage frames on a real call's stream. The test plays Telnyx itself over a raw WebSocket.
+/// </summary>
+public sealed class MediaStreamRobustnessTests
+{
+    private const string Line = "I would like to book a cleaning";
+    private const string Answer = "Monday at ten works.";
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Stream_WrongOrMissingToken_HandshakeRejectedWith401()
+    {
+        await using var harness = await ServiceHarness.StartAsync(new HarnessOptions(), Ct);
+        var (streamUrl, _) = await DialAsync(harness);
+        var endpoint = new Uri(harness.BaseUrl, "/stream/media").ToString().Replace("http://", "ws://", StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await HandshakeStatusAsync(new Uri(endpoint + "?token=wrong")));
+        Assert.Equal(HttpStatusCode.Unauthorized, await HandshakeStatusAsync(new Uri(endpoint)));
+        Assert.Equal(HttpStatusCode.SwitchingProtocols, await HandshakeStatusAsync(streamUrl));
+    }
+
+    [Fact]
+    public async Task Stream_StartForAnotherCall_ClosedWithPolicyViolation()
+    {
+        await using var harness = await ServiceHarness.StartAsync(new HarnessOptions(), Ct);
+        var (streamUrl, _) = await DialAsync(harness);
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(streamUrl, Ct);
+
+        await SendTextAsync(socket, Connected());
+        await SendTextAsync(socket, Start("v3:someone-else", "PCMU", 8000));
+
+        var buffer = new byte[64 * 1024];
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        var result = await socket.ReceiveAsync(buffer, timeout.Token);
+        Assert.Equal(WebSocketMessageType.Close, result.MessageType);
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, socket.CloseStatus);
+    }
+
+    [Fact]
+    public async Task Stream_GarbageFrames_SurvivedAndCallerAnswered()
+    {
+        await using var harness = await ServiceHarness.StartAsync(
+            new HarnessOptions
+            {
+                Anthropic = new AnthropicEmulatorOptions { Reply = _ => new ScriptedReply(Answer) },
+                Deepgram = Segments(Line),
+            },
+            Ct);
+        var (streamUrl, callControlId) = await DialAsync(harness);
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(streamUrl, Ct);
+        var clock = Stopwatch.StartNew();
+        var agentFrames = new List<TimeSpan>();
+        var receiving = ReceiveAsync(socket, clock, agentFrames);
+
+        await SendTextAsync(socket, Connected());
+        await SendTextAsync(socket, Start(callControlId, "PCMU", 8000));
+        await SendTextAsync(socket, "this is not JSON at all {");
+        await SendTextAsync(socket, """{"event":"media","sequence_number":"3","media":{"track":"inbound","chunk":"1","timestamp":"0","payload":"@@not base64@@"}}""");
+        await SendTextAsync(socket, """{"event":"media","sequence_number":"4"}""");
+        await SendTextAsync(socket, """{"event":"no_such_event","sequence_number":"5","stream_id":"x"}""");
+        await SendTextAsync(socket, """["an","array"]""");
+        await SendTextAsync(socket, $$$"""{"event":"media","media":{"track":"inbound","payload":"{{{new string('!', 1024 * 1024)}}}"}}""");
+        await SendTextAsync(socket, new string('x', 1024 * 1024));
+        await socket.SendAsync(new byte[] { 0xde, 0xad, 0xbe, 0xef }, WebSocketMessageType.Binary, true, Ct);
+
+        // Then real audio, paced like Telnyx: silence, the caller's line, silence while the agent answers.
+        var silence = SyntheticSpeech.Silence(TimeSpan.FromSeconds(3), EmulatedAudioFormat.Pcmu8k);
+        var speech = SyntheticSpeech.For(Line, EmulatedAudioFormat.Pcmu8k);
+        var audio = (byte[])[.. silence, .. speech, .. silence[..(160 - (speech.Length % 160))], .. silence, .. silence];
+        var lineEnd = TimeSpan.Zero;
+        var origin = clock.Elapsed;
+        for (var (offset, n) = (0, 0); offset < audio.Length; offset += 160, n++)
+        {
+            var due = origin + TimeSpan.FromMilliseconds(20 * n) - clock.Elapsed;
+            if (due > TimeSpan.Zero)
+            {
+                await Task.Delay(due, Ct);
+            }
+
+            var payload = Convert.ToBase64String(audio, offset, 160);
+            await SendTextAsync(socket, $$$"""{"event":"media","sequence_number":"{{{n + 10}}}","media":{"track":"inbound","chunk":"{{{n + 1}}}","timestamp":"{{{n * 20}}}","payload":"{{{payload}}}"}}""");
+            if (offset < silence.Length + speech.Length && offset + 160 >= silence.Length + speech.Length)
+            {
+                lineEnd = clock.Elapsed;
+            }
+        }
+
+        Assert.Equal(WebSocketState.Open, socket.State);
+        await SendTextAsync(socket, """{"event":"stop","sequence_number":"9999","stop":{},"stream_id":"x"}""");
+        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, Ct);
+        await receiving.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+
+        Assert.Equal(Line, harness.Anthropic.Requests[^1].Messages[^1].Text);
+        List<TimeSpan> answer;
+        lock (agentFrames)
+        {
+            answer = [.. agentFrames.Where(t => t > lineEnd)];
+        }
+
+        Assert.Equal(StreamCalls.FramesOf(Answer), answer.Count);
+    }
+
+    /// <summary>Places a call with nobody on its media stream (no scripted caller): the stream URL and call id to play Telnyx with.</summary>
+    private static async Task<(Uri StreamUrl, string CallControlId)> DialAsync(ServiceHarness harness)
+    {
+        var response = await harness.Client.PostAsJsonAsync("/api/call/initiate", new { telefono = "+34600111222", nombre = "Ana", saludo = Greeting }, Ct);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var created = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        var dial = await harness.Telnyx.WaitForCommandAsync(c => c.Action == "dial", TimeSpan.FromSeconds(10), Ct);
+        return (new Uri(dial.Body.GetProperty("stream_url").GetString()!), created.GetProperty("call_control_id").GetString()!);
+    }
+
+    private static async Task<HttpStatusCode> HandshakeStatusAsync(Uri url)
+    {
+        using var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        try
+        {
+            await socket.ConnectAsync(url, Ct);
+        }
+        catch (WebSocketException)
+        {
+        }
+
+        return socket.HttpStatusCode;
+    }
+
+    /// <summary>Records agent media frames and echoes marks at once, as a far end that plays instantly would.</summary>
+    private static async Task ReceiveAsync(ClientWebSocket socket, Stopwatch clock, List<TimeSpan> agentFrames)
+    {
+        var buffer = new byte[64 * 1024];
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer, CancellationToken.None);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return;
+            }
+
+            using var frame = JsonDocument.Parse(buffer.AsMemory(0, result.Count));
+            switch (frame.RootElement.GetProperty("event").GetString())
+            {
+                case "media":
+                    Assert.Equal(160, Convert.FromBase64String(frame.RootElement.GetProperty("media").GetProperty("payload").GetString()!).Length);
+                    lock (agentFrames)
+                    {
+                        agentFrames.Add(clock.Elapsed);
+                    }
+
+                    break;
+                case "mark" when socket.State == WebSocketState.Open:
+                    await SendTextAsync(socket, Encoding.UTF8.GetString(buffer, 0, result.Count));
+                    break;
+            }
+        }
+    }
+
+    private static string Connected() => """{"event":"connected","version":"1.0.0"}""";
+
+    private static string Start(string callControlId, string encoding, int sampleRate) =>
+        $$$"""{"event":"start","sequence_number":"1","start":{"call_control_id":"{{{callControlId}}}","media_format":{"encoding":"{{{encoding}}}","sample_rate":{{{sampleRate}}},"channels":1}},"stream_id":"32DE0DEA-53CB-4B21-89A4-9E1819C043BC"}""";
+
+    private static readonly SemaphoreSlim Sending = new(1, 1);
+
+    private static async Task SendTextAsync(ClientWebSocket socket, string text)
+    {
+        await Sending.WaitAsync(Ct);
+        try
+        {
+            await socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, Ct);
+        }
+        finally
+        {
+            Sending.Release();
+        }
+    }
+}
