@@ -30,6 +30,7 @@ public sealed partial class StreamConversation
     private readonly List<ITimer> _timers = [];
     private readonly System.Text.StringBuilder _segments = new();
     private readonly ReplySpeaker _speaker;
+    private readonly List<Task> _discarded = [];
 
     private string _interim = "";
     private string? _carried;
@@ -123,7 +124,7 @@ public sealed partial class StreamConversation
                 await timer.DisposeAsync();
             }
 
-            await Task.WhenAll(loops).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            await Task.WhenAll([.. loops, .. _discarded]);
         }
     }
 
@@ -303,7 +304,7 @@ public sealed partial class StreamConversation
 
         if (_reply is { Speculative: true } speculative && !TurnText.SameWords(speculative.CallerText!, TurnTextSoFar()))
         {
-            await StopReplyAsync(speculative);
+            Discard(speculative);
             _reply = null;
         }
 
@@ -453,15 +454,29 @@ public sealed partial class StreamConversation
     private async Task CutReplyAsync(Reply reply)
     {
         _bargeIn = null;
-        await StopReplyAsync(reply);
         if (reply.IsOpen)
         {
+            await StopReplyAsync(reply);
             await _audio.ClearAsync(_session.Ending);
+        }
+        else
+        {
+            Discard(reply);
         }
 
         _audio.Resume();
         Finish(reply, interrupted: true);
         LogBargeIn(_session.CallId, reply.Id);
+    }
+
+    /// <summary>
+    /// Cancels a reply that was never let through its gate, so it cannot have sent audio: the next reply need not wait
+    /// for it to wind down (it is awaited when the conversation ends).
+    /// </summary>
+    private void Discard(Reply reply)
+    {
+        reply.Cancellation.Cancel();
+        _discarded.Add(reply.Run.ContinueWith(_ => reply.Dispose(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default));
     }
 
     private static async Task StopReplyAsync(Reply reply)
@@ -482,18 +497,31 @@ public sealed partial class StreamConversation
         reply.Dispose();
         if (reply.Transfer && _options.TransferNumber is { } transferTo)
         {
-            await _services.CallControl.TransferAsync(_session.CallControlId!, transferTo, _session.Ending);
-            _session.End(CallEndReason.Transferred);
+            await EndCallAsync(CallEndReason.Transferred, ct => _services.CallControl.TransferAsync(_session.CallControlId!, transferTo, ct));
         }
         else if (reply.EndCall)
         {
-            await _services.CallControl.HangupAsync(_session.CallControlId!, _session.Ending);
-            _session.End(reply.EndReason);
+            await EndCallAsync(reply.EndReason, ct => _services.CallControl.HangupAsync(_session.CallControlId!, ct));
         }
         else
         {
             After(_options.IdleTimeout, new IdleCheck(++_idleVersion));
         }
+    }
+
+    /// <summary>Hangs up or transfers; the session ends either way, even if Telnyx refuses the command.</summary>
+    private async Task EndCallAsync(CallEndReason reason, Func<CancellationToken, Task> command)
+    {
+        try
+        {
+            await command(_session.Ending);
+        }
+        catch (ProviderException e)
+        {
+            LogEndCommandFailed(_session.CallId, reason, e);
+        }
+
+        _session.End(reason);
     }
 
     /// <summary>Writes what was heard into the history. A reply nobody heard leaves the caller's words pending.</summary>
@@ -595,6 +623,9 @@ public sealed partial class StreamConversation
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Call {CallId}: the caller interrupted reply {Reply}")]
     private partial void LogBargeIn(string callId, int reply);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: ending the call ({Reason}) failed at Telnyx")]
+    private partial void LogEndCommandFailed(string callId, CallEndReason reason, ProviderException exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Call {CallId}: speech recognition was lost")]
     private partial void LogRecogniserLost(string callId, ProviderException exception);

@@ -11,6 +11,8 @@ public static class HealthEndpoints
     private static readonly string Version =
         (typeof(HealthEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0").Split('+')[0];
 
+    private static readonly DateTime Started = Process.GetCurrentProcess().StartTime;
+
     public static IServiceCollection AddHealth(this IServiceCollection services)
     {
         services.AddSingleton<ProviderProbe>();
@@ -35,7 +37,7 @@ public static class HealthEndpoints
                 {
                     Status = healthy ? "ok" : "degraded",
                     Version,
-                    UptimeSeconds = (long)(DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds,
+                    UptimeSeconds = (long)(DateTime.Now - Started).TotalSeconds,
                     Providers = checks,
                 },
                 statusCode: healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);

@@ -279,30 +279,42 @@ internal sealed partial class DeepgramSpeechToText(DeepgramOptions options, Time
                 await SendAudioAsync(socket, unsent, cancellationToken);
             }
 
+            // One reusable timeout per connection: between 20 ms frames the loop only re-arms it, and it fires (a
+            // KeepAlive) only after KeepAliveInterval without audio.
             var reader = _audio.Reader;
-            while (true)
+            var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            try
             {
-                while (reader.TryRead(out var frame))
+                while (true)
                 {
-                    await SendAudioAsync(socket, frame, cancellationToken);
-                }
+                    while (reader.TryRead(out var frame))
+                    {
+                        await SendAudioAsync(socket, frame, cancellationToken);
+                    }
 
-                var ready = reader.WaitToReadAsync(cancellationToken).AsTask();
-                if (!ready.IsCompleted)
-                {
-                    using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    while (await Task.WhenAny(ready, Task.Delay(_options.KeepAliveInterval, _time, quiet.Token)) != ready)
+                    if (!quiet.TryReset())
+                    {
+                        quiet.Dispose();
+                        quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    }
+
+                    quiet.CancelAfter(_options.KeepAliveInterval);
+                    try
+                    {
+                        if (!await reader.WaitToReadAsync(quiet.Token))
+                        {
+                            break;
+                        }
+                    }
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                     {
                         await socket.SendAsync(DeepgramMessages.KeepAlive, WebSocketMessageType.Text, true, cancellationToken);
                     }
-
-                    await quiet.CancelAsync();
                 }
-
-                if (!await ready)
-                {
-                    break;
-                }
+            }
+            finally
+            {
+                quiet.Dispose();
             }
 
             await socket.SendAsync(DeepgramMessages.Finalize, WebSocketMessageType.Text, true, cancellationToken);
