@@ -1,3 +1,4 @@
+using TelnyxAiService.Audio;
 using TelnyxAiService.Configuration;
 using TelnyxAiService.Providers;
 using TelnyxAiService.Telephony.Telnyx;
@@ -12,6 +13,7 @@ public static class TelephonyRegistration
         services.AddSettings(TelnyxOptions.Read);
         services.AddTelnyxCallControl();
         services.AddSingleton<TelnyxWebhookGate>();
+        services.AddSingleton<FrameClock>();
         services.AddSingleton(sp =>
         {
             var telnyx = sp.GetRequiredService<TelnyxOptions>();

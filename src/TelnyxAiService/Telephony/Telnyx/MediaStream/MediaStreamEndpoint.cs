@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using TelnyxAiService.Audio;
 using TelnyxAiService.Conversation;
 using TelnyxAiService.Recordings;
 
@@ -13,7 +14,7 @@ public static partial class MediaStreamEndpoint
 {
     public const string Path = "/stream/media";
 
-    public static async Task HandleAsync(HttpContext http, SessionRegistry sessions, ConversationServices conversations, RecordingUploader recordings, TimeProvider time, ILoggerFactory loggers)
+    public static async Task HandleAsync(HttpContext http, SessionRegistry sessions, ConversationServices conversations, RecordingUploader recordings, FrameClock clock, TimeProvider time, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(typeof(MediaStreamEndpoint));
         if (!http.WebSockets.IsWebSocketRequest)
@@ -49,7 +50,7 @@ public static partial class MediaStreamEndpoint
 
         LogStreamStarted(logger, session.CallId, format.ToString());
         var recorder = recordings.CreateRecorder(format);
-        var connection = new TelnyxMediaConnection(socket, format, session.CallId, time, logger, recorder);
+        var connection = new TelnyxMediaConnection(socket, format, session.CallId, clock, time, logger, recorder);
         var transport = connection.RunAsync(cts.Token);
         var conversation = conversations.ConverseAsync(session, connection, cts.Token);
         await Task.WhenAny(transport, conversation);

@@ -23,6 +23,7 @@ public sealed partial class TelnyxMediaConnection : ICallAudio
     private readonly ILogger _logger;
     private readonly string _callId;
     private readonly CallRecorder? _recorder;
+    private readonly FrameClock _clock;
     private readonly Channel<AudioFrame> _callerAudio = Channel.CreateBounded<AudioFrame>(new BoundedChannelOptions(250) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = true });
     private readonly Channel<CallAudioSignal> _signals = Channel.CreateBounded<CallAudioSignal>(new BoundedChannelOptions(256) { SingleReader = true });
     private readonly Channel<Outbound> _agentAudio = Channel.CreateBounded<Outbound>(new BoundedChannelOptions(100) { SingleReader = true });
@@ -32,8 +33,9 @@ public sealed partial class TelnyxMediaConnection : ICallAudio
     private int _generation;
     private volatile TaskCompletionSource? _paused;
 
-    public TelnyxMediaConnection(WebSocket socket, AudioFormat format, string callId, TimeProvider time, ILogger logger, CallRecorder? recorder = null)
+    public TelnyxMediaConnection(WebSocket socket, AudioFormat format, string callId, FrameClock clock, TimeProvider time, ILogger logger, CallRecorder? recorder = null)
     {
+        _clock = clock;
         _recorder = recorder;
         _socket = socket;
         Format = format;
@@ -273,15 +275,21 @@ public sealed partial class TelnyxMediaConnection : ICallAudio
             }
 
             var now = _time.GetUtcNow();
+            if (idle || next < now - Lead)
+            {
+                // After a silence, or when this loop fell behind (a stall), pace from now rather than burst to catch up.
+                next = now;
+            }
+
             if (idle)
             {
                 idle = false;
-                next = now;
                 _signals.Writer.TryWrite(new AgentAudioStarted(now));
             }
-            else if (next - Lead > now)
+
+            while (next - Lead > _time.GetUtcNow())
             {
-                await Task.Delay(next - Lead - now, _time, ct);
+                await _clock.NextTickAsync(ct);
             }
 
             await SendAsync(MediaStreamMessage.Media(item.Audio), ct);
