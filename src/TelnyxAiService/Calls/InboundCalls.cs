@@ -18,9 +18,9 @@ internal sealed partial class InboundCalls(
     InboundOptions options,
     ConversationOptions conversation,
     StorageOptions storage,
-    ILogger<InboundCalls> logger) : IHostedService, IDisposable
+    IHostApplicationLifetime lifetime,
+    ILogger<InboundCalls> logger) : IHostedService
 {
-    private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _answering = [];
     private readonly Lock _gate = new();
 
@@ -53,9 +53,9 @@ internal sealed partial class InboundCalls(
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>Waits for the answers still being sent; they give up once the application is stopping.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await _stopping.CancelAsync();
         Task[] answering;
         lock (_gate)
         {
@@ -65,12 +65,10 @@ internal sealed partial class InboundCalls(
         await Task.WhenAll(answering).WaitAsync(cancellationToken);
     }
 
-    public void Dispose() => _stopping.Dispose();
-
     private async Task AnswerAsync(CallSession session)
     {
         await Task.Yield();
-        using var answering = CancellationTokenSource.CreateLinkedTokenSource(session.Ending, _stopping.Token);
+        using var answering = CancellationTokenSource.CreateLinkedTokenSource(session.Ending, lifetime.ApplicationStopping);
         try
         {
             await callControl.AnswerAsync(session.CallControlId!, session.CallId, launcher.StreamFor(session), answering.Token);

@@ -2,11 +2,13 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using TelnyxAiService.Emulators.Anthropic;
 using TelnyxAiService.Emulators.Audio;
 using TelnyxAiService.Emulators.Deepgram;
 using TelnyxAiService.Emulators.Telnyx;
 using TelnyxAiService.Emulators.Telnyx.Media;
+using TelnyxAiService.Storage;
 using TelnyxAiService.Tests.TestHost;
 
 namespace TelnyxAiService.Tests.Calls;
@@ -137,6 +139,27 @@ public sealed class InboundCallTests
         var stats = await harness.Client.GetFromJsonAsync<JsonElement>("/api/sessions/stats", Ct);
         Assert.Equal(0, stats.GetProperty("calls_started").GetInt64());
         Assert.DoesNotContain(harness.Telnyx.Commands, c => c.Action == "answer");
+    }
+
+    [Fact]
+    public async Task Restart_InboundCallStoredBeforeItsIds_InterruptedAndCallerNeverDialled()
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["DATABASE_URL"] = $"sqlite:{Path.Combine(Path.GetTempPath(), $"telnyx-ai-test-{Guid.NewGuid():N}.db")}",
+            ["INSTANCE_ID"] = "inbound-restart",
+        };
+        await using (var first = await ServiceHarness.StartAsync(new HarnessOptions { MediaStreams = false, Settings = new(settings) }, Ct))
+        {
+            var store = first.Services.GetRequiredService<ICallStore>();
+            await store.InsertCallAsync(new NewCall("inbound-crashed", CallDirection.Inbound, Caller, "inbound-restart"), Ct);
+        }
+
+        await using var second = await ServiceHarness.StartAsync(new HarnessOptions { MediaStreams = false, Settings = new(settings) }, Ct);
+
+        var stored = await second.Client.GetFromJsonAsync<JsonElement>("/api/calls/inbound-crashed", Ct);
+        Assert.Equal("interrupted_by_restart", stored.GetProperty("call").GetProperty("status").GetString());
+        Assert.DoesNotContain(second.Telnyx.Commands, c => c.Action == "dial");
     }
 
     /// <summary>Polls GET /api/calls/{id} until the call has ended and its last turn is stored.</summary>
