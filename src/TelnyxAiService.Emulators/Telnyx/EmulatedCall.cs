@@ -249,7 +249,6 @@ public sealed class EmulatedCall
             }
 
             _answerReceived = true;
-
             _dial = _dial with
             {
                 ClientState = clientState,

@@ -61,7 +61,10 @@ public sealed class TelnyxEmulator : IAsyncDisposable
     /// <summary>What TELNYX_PUBLIC_KEY should be: the base64 of the 32-byte Ed25519 key that signs webhooks.</summary>
     public string PublicKeyBase64 => _signer.PublicKeyBase64;
 
-    /// <summary>Runs when a call dialled with a stream_url is answered; its token is cancelled when the call ends.</summary>
+    /// <summary>
+    /// Runs when a call with a stream_url (dialled with one, or an incoming call answered with one) is answered; its
+    /// token is cancelled when the call ends.
+    /// </summary>
     public Func<EmulatedCall, CancellationToken, Task>? MediaCallee { get; set; }
 
     /// <summary>

@@ -40,7 +40,7 @@ internal sealed partial class InboundCalls(
         var brief = new CallBrief("", options.Context, conversation.Language, conversation.Instructions);
         var call = new NewCall(callId, CallDirection.Inbound, from, storage.InstanceId, Context: options.Context.Length > 0 ? options.Context : null, Greeting: Greeting);
         var (session, _) = await launcher.StartSessionAsync(call, brief, Greeting, placed, cancellationToken);
-        var answer = AnswerAsync(session);
+        var answer = AnswerAsync(session, session.Ending);
         lock (_gate)
         {
             _answering.RemoveAll(t => t.IsCompleted);
@@ -65,10 +65,11 @@ internal sealed partial class InboundCalls(
         await Task.WhenAll(answering).WaitAsync(cancellationToken);
     }
 
-    private async Task AnswerAsync(CallSession session)
+    /// <param name="ending">The session's <see cref="CallSession.Ending"/>, taken while the session is surely alive.</param>
+    private async Task AnswerAsync(CallSession session, CancellationToken ending)
     {
         await Task.Yield();
-        using var answering = CancellationTokenSource.CreateLinkedTokenSource(session.Ending, lifetime.ApplicationStopping);
+        using var answering = CancellationTokenSource.CreateLinkedTokenSource(ending, lifetime.ApplicationStopping);
         try
         {
             await callControl.AnswerAsync(session.CallControlId!, session.CallId, launcher.StreamFor(session), answering.Token);
