@@ -21,12 +21,13 @@ internal sealed record DialParameters(
     string? StreamAuthToken);
 
 /// <summary>
-/// One outbound call placed on the emulator, with its scripted callee. Tests and the media-stream caller use it to
-/// read what was dialled, send extra events and hang up as the callee.
+/// One call on the emulator, with its scripted other party: an outbound call placed by a dial (the callee), or an
+/// incoming one (the caller) parked until the app answers it. Tests and the media-stream caller use it to read what
+/// was dialled or answered with, send extra events and hang up as the other party.
 /// </summary>
 public sealed class EmulatedCall
 {
-    private readonly DialParameters _dial;
+    private readonly TaskCompletionSource _answerCommand = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TelnyxEmulatorOptions _options;
     private readonly BackgroundWork _work;
     private readonly WebhookQueue _webhooks;
@@ -37,6 +38,8 @@ public sealed class EmulatedCall
     private readonly RecordLog<AudioFetch> _fetches = new();
     private readonly Lock _gate = new();
     private CancellationTokenSource _playbacks = new();
+    private DialParameters _dial;
+    private bool _answerReceived;
     private bool _agentFinishedTalking;
     private bool _lineInFlight;
     private int _linesSaid;
@@ -48,8 +51,11 @@ public sealed class EmulatedCall
         BackgroundWork work,
         WebhookQueue webhooks,
         Func<Func<EmulatedCall, CancellationToken, Task>?> mediaCallee,
-        CancellationToken stopping)
+        CancellationToken stopping,
+        bool incoming)
     {
+        Direction = incoming ? "incoming" : "outgoing";
+        State = incoming ? "parked" : "bridging";
         _dial = dial;
         _options = options;
         _work = work;
@@ -73,11 +79,14 @@ public sealed class EmulatedCall
 
     public string ConnectionId => _dial.ConnectionId;
 
+    /// <summary>"outgoing" for a dialled call, "incoming" for one placed with <see cref="TelnyxEmulator.PlaceInboundCall"/>.</summary>
+    public string Direction { get; }
+
     public string From => _dial.From;
 
     public string To => _dial.To;
 
-    /// <summary>The client_state as dialled (base64), echoed in every webhook; null when none was given.</summary>
+    /// <summary>The client_state as dialled or answered (base64), echoed in every later webhook; null when none was given.</summary>
     public string? ClientState => _dial.ClientState;
 
     public Uri WebhookUrl => _dial.WebhookUrl;
@@ -96,7 +105,8 @@ public sealed class EmulatedCall
 
     public string? StreamBidirectionalCodec => _dial.StreamBidirectionalCodec;
 
-    public int StreamSampleRate => _dial.StreamSampleRate ?? 8000;
+    /// <summary>The bidirectional sampling rate: as dialled, else the codec's own (16 kHz for L16, 8 kHz otherwise).</summary>
+    public int StreamSampleRate => _dial.StreamSampleRate ?? (StreamBidirectionalCodec == "L16" ? 16000 : 8000);
 
     public CalleeScript Script { get; }
 
@@ -106,7 +116,7 @@ public sealed class EmulatedCall
 
     public DateTimeOffset? EndTime { get; private set; }
 
-    /// <summary>"bridging", "answered" or "hangup".</summary>
+    /// <summary>"bridging" (dialled) or "parked" (incoming), then "answered" and "hangup".</summary>
     public string State { get; private set; } = "bridging";
 
     public bool IsAlive => EndTime is null;
@@ -154,9 +164,17 @@ public sealed class EmulatedCall
         await _webhooks.EnqueueAsync(new PendingWebhook(eventType, id, CallControlId, data.ToJsonString()), cancellationToken);
     }
 
-    /// <summary>The callee hangs up (hangup_source callee). Does nothing when the call has already ended.</summary>
+    /// <summary>
+    /// The other party hangs up: the callee of a dialled call (hangup_source callee), the caller of an incoming one
+    /// (hangup_source caller). Does nothing when the call has already ended.
+    /// </summary>
     public Task CalleeHangUpAsync(string cause, CancellationToken cancellationToken) =>
-        EndAsync(cause, "callee", cancellationToken);
+        EndAsync(cause, TheirSide, cancellationToken);
+
+    /// <summary>The hangup_source of the app's own hangup: it is the caller of a dialled call, the callee of an incoming one.</summary>
+    internal string OurSide => Direction == "incoming" ? "callee" : "caller";
+
+    private string TheirSide => Direction == "incoming" ? "caller" : "callee";
 
     internal static string Timestamp(DateTimeOffset at) =>
         at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
@@ -220,6 +238,31 @@ public sealed class EmulatedCall
         return true;
     }
 
+    /// <summary>The app answers a parked incoming call: its client_state and stream fields hold from now on.</summary>
+    internal void Answer(string? clientState, Uri? streamUrl, string? track, string? codec, string? mode, string? bidirectionalCodec)
+    {
+        lock (_gate)
+        {
+            if (State != "parked" || _answerReceived)
+            {
+                return;
+            }
+
+            _answerReceived = true;
+            _dial = _dial with
+            {
+                ClientState = clientState,
+                StreamUrl = streamUrl,
+                StreamTrack = track,
+                StreamCodec = codec,
+                StreamBidirectionalMode = mode,
+                StreamBidirectionalCodec = bidirectionalCodec,
+            };
+        }
+
+        _answerCommand.TrySetResult();
+    }
+
     internal void Speak(string text) => _work.Run(() => SpeakAsync(text));
 
     internal void Playback(Uri? audioUrl, string? mediaName, HttpClient http) => _work.Run(() => PlaybackAsync(audioUrl, mediaName, http));
@@ -252,7 +295,7 @@ public sealed class EmulatedCall
     internal void Transfer() => _work.Run(async () =>
     {
         await Task.Delay(_options.TransferHangupDelay, _options.TimeProvider, Ended);
-        await EndAsync("normal_clearing", "caller", CancellationToken.None);
+        await EndAsync("normal_clearing", OurSide, CancellationToken.None);
     });
 
     private static string NewCallControlId()
@@ -270,21 +313,39 @@ public sealed class EmulatedCall
 
     private async Task RunCalleeAsync(CancellationToken ended)
     {
-        await SendEventAsync("call.initiated", new Dictionary<string, object?>
+        if (Direction == "incoming")
         {
-            ["direction"] = "outgoing",
-            ["state"] = "bridging",
-            ["start_time"] = Timestamp(StartTime),
-        }, ended);
-        await Task.Delay(Script.AnswerAfter, _options.TimeProvider, ended);
-        switch (Script.Outcome)
+            await SendEventAsync("call.initiated", new Dictionary<string, object?>
+            {
+                ["caller_id_name"] = From,
+                ["connection_codecs"] = "PCMA,PCMU",
+                ["direction"] = "incoming",
+                ["from_sip_uri"] = $"{From.TrimStart('+')}@192.0.2.1:5060",
+                ["offered_codecs"] = "PCMU,PCMA",
+                ["start_time"] = Timestamp(StartTime),
+                ["state"] = "parked",
+                ["to_sip_uri"] = $"{To}@192.0.2.10:5060",
+            }, ended);
+            await _answerCommand.Task.WaitAsync(ended);
+        }
+        else
         {
-            case CalleeOutcome.Busy:
-                await EndAsync("user_busy", "callee", ended);
-                return;
-            case CalleeOutcome.NoAnswer:
-                await EndAsync("no_answer", "callee", ended);
-                return;
+            await SendEventAsync("call.initiated", new Dictionary<string, object?>
+            {
+                ["direction"] = "outgoing",
+                ["state"] = "bridging",
+                ["start_time"] = Timestamp(StartTime),
+            }, ended);
+            await Task.Delay(Script.AnswerAfter, _options.TimeProvider, ended);
+            switch (Script.Outcome)
+            {
+                case CalleeOutcome.Busy:
+                    await EndAsync("user_busy", "callee", ended);
+                    return;
+                case CalleeOutcome.NoAnswer:
+                    await EndAsync("no_answer", "callee", ended);
+                    return;
+            }
         }
 
         lock (_gate)
@@ -430,7 +491,7 @@ public sealed class EmulatedCall
     private async Task HangUpAfterLastLineAsync()
     {
         await Task.Delay(_options.LineDelay, _options.TimeProvider, Ended);
-        await EndAsync("normal_clearing", "callee", CancellationToken.None);
+        await EndAsync("normal_clearing", TheirSide, CancellationToken.None);
     }
 
     private async Task SayLineAsync(string line)

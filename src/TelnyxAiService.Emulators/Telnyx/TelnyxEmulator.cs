@@ -47,6 +47,7 @@ public sealed class TelnyxEmulator : IAsyncDisposable
         _http = options.HttpClient ?? new HttpClient();
         _delivery = new WebhookDelivery(_http, _signer, options, _webhooks);
         RequestsPerSecond = options.RequestsPerSecond;
+        DefaultWebhookUrl = options.DefaultWebhookUrl;
     }
 
     /// <summary>http://127.0.0.1:PORT</summary>
@@ -60,8 +61,17 @@ public sealed class TelnyxEmulator : IAsyncDisposable
     /// <summary>What TELNYX_PUBLIC_KEY should be: the base64 of the 32-byte Ed25519 key that signs webhooks.</summary>
     public string PublicKeyBase64 => _signer.PublicKeyBase64;
 
-    /// <summary>Runs when a call dialled with a stream_url is answered; its token is cancelled when the call ends.</summary>
+    /// <summary>
+    /// Runs when a call with a stream_url (dialled with one, or an incoming call answered with one) is answered; its
+    /// token is cancelled when the call ends.
+    /// </summary>
     public Func<EmulatedCall, CancellationToken, Task>? MediaCallee { get; set; }
+
+    /// <summary>
+    /// The connection's webhook URL: where incoming calls are announced, and where a dial without webhook_url reports.
+    /// Starts from <see cref="TelnyxEmulatorOptions.DefaultWebhookUrl"/>.
+    /// </summary>
+    public Uri? DefaultWebhookUrl { get; set; }
 
     /// <summary>Rate limit knob (requests per second, null = unlimited); starts from the options.</summary>
     public int? RequestsPerSecond { get; set; }
@@ -84,6 +94,26 @@ public sealed class TelnyxEmulator : IAsyncDisposable
     }
 
     public EmulatedCall? FindCall(string callControlId) => _calls.GetValueOrDefault(callControlId);
+
+    /// <summary>
+    /// Someone calls our number: a parked incoming call whose <c>call.initiated</c> (direction incoming, client_state
+    /// null) goes to <see cref="DefaultWebhookUrl"/>. Once the app sends <c>answer</c>, the call takes that command's
+    /// client_state and stream fields, <c>call.answered</c> follows, and the caller behaves as a dialled callee does:
+    /// <paramref name="caller"/>'s lines in Call Control mode (<see cref="TelnyxEmulatorOptions.Callee"/> when null), or
+    /// <see cref="MediaCallee"/> on a media stream.
+    /// </summary>
+    /// <param name="from">The caller's number.</param>
+    /// <param name="to">Our number, the one called.</param>
+    public EmulatedCall PlaceInboundCall(string from, string to, CalleeScript? caller = null)
+    {
+        var webhookUrl = DefaultWebhookUrl ?? throw new InvalidOperationException("Set DefaultWebhookUrl (the connection's webhook URL) before placing an inbound call.");
+        var parked = new DialParameters(_options.ConnectionId, from, to, null, webhookUrl, null, null, null, null, null, null, null, null);
+        var call = new EmulatedCall(parked, caller ?? _options.Callee, _options, _work, new WebhookQueue(webhookUrl, _delivery, _options.ReorderWebhooks), () => MediaCallee, _stopping.Token, incoming: true);
+        _calls[call.CallControlId] = call;
+        _callLog.Add(call);
+        call.Start();
+        return call;
+    }
 
     /// <summary>Fault knob: the next <paramref name="count"/> dials answer 429 (with retry-after) or 500, placing no call.</summary>
     public void FailNextDials(int count, int statusCode = 429, int retryAfterSeconds = 1)
@@ -241,7 +271,7 @@ public sealed class TelnyxEmulator : IAsyncDisposable
         return await OnceAsync(dial!.CommandId is { } id ? $"dial|{id}" : null, () =>
         {
             var callee = _options.Callees.GetValueOrDefault(dial.To) ?? _options.Callee;
-            var call = new EmulatedCall(dial, callee, _options, _work, new WebhookQueue(dial.WebhookUrl, _delivery, _options.ReorderWebhooks), () => MediaCallee, _stopping.Token);
+            var call = new EmulatedCall(dial, callee, _options, _work, new WebhookQueue(dial.WebhookUrl, _delivery, _options.ReorderWebhooks), () => MediaCallee, _stopping.Token, incoming: false);
             _calls[call.CallControlId] = call;
             _callLog.Add(call);
             call.Start();
@@ -289,7 +319,7 @@ public sealed class TelnyxEmulator : IAsyncDisposable
             return Invalid("/client_state", "client_state must be a valid Base-64 encoded string.");
         }
 
-        Uri? webhookUrl = _options.DefaultWebhookUrl;
+        var webhookUrl = DefaultWebhookUrl;
         if (Text(body, "webhook_url") is { } webhook)
         {
             if (!Uri.TryCreate(webhook, UriKind.Absolute, out webhookUrl) || webhookUrl.Scheme is not ("http" or "https"))
@@ -303,19 +333,9 @@ public sealed class TelnyxEmulator : IAsyncDisposable
             return Invalid("/webhook_url", "No webhook_url was given and the connection has none.");
         }
 
-        Uri? streamUrl = null;
-        if (Text(body, "stream_url") is { } stream
-            && (!Uri.TryCreate(stream, UriKind.Absolute, out streamUrl) || streamUrl.Scheme is not ("ws" or "wss")))
+        if (ValidateStream(body, out var streamUrl) is { } badStream)
         {
-            return Invalid("/stream_url", "stream_url must be a ws:// or wss:// URL.");
-        }
-
-        if ((OneOf(body, "stream_track", "inbound_track", "outbound_track", "both_tracks")
-            ?? OneOf(body, "stream_codec", "PCMU", "PCMA", "G722", "OPUS", "AMR-WB", "L16", "default")
-            ?? OneOf(body, "stream_bidirectional_mode", "mp3", "rtp")
-            ?? OneOf(body, "stream_bidirectional_codec", "PCMU", "PCMA", "G722", "OPUS", "AMR-WB", "L16")) is { } badValue)
-        {
-            return badValue;
+            return badStream;
         }
 
         int? sampleRate = null;
@@ -344,6 +364,22 @@ public sealed class TelnyxEmulator : IAsyncDisposable
             Text(body, "stream_track"), Text(body, "stream_codec"), Text(body, "stream_bidirectional_mode"),
             Text(body, "stream_bidirectional_codec"), sampleRate, Text(body, "stream_auth_token"));
         return null;
+    }
+
+    /// <summary>The stream fields dial and answer share.</summary>
+    private static Reply? ValidateStream(JsonElement body, out Uri? streamUrl)
+    {
+        streamUrl = null;
+        if (Text(body, "stream_url") is { } stream
+            && (!Uri.TryCreate(stream, UriKind.Absolute, out streamUrl) || streamUrl.Scheme is not ("ws" or "wss")))
+        {
+            return Invalid("/stream_url", "stream_url must be a ws:// or wss:// URL.");
+        }
+
+        return OneOf(body, "stream_track", "inbound_track", "outbound_track", "both_tracks")
+            ?? OneOf(body, "stream_codec", "PCMU", "PCMA", "G722", "OPUS", "AMR-WB", "L16", "default")
+            ?? OneOf(body, "stream_bidirectional_mode", "mp3", "rtp")
+            ?? OneOf(body, "stream_bidirectional_codec", "PCMU", "PCMA", "G722", "OPUS", "AMR-WB", "L16");
     }
 
     private Reply GetCall(string callControlId)
@@ -398,8 +434,14 @@ public sealed class TelnyxEmulator : IAsyncDisposable
 
             switch (action)
             {
+                case "answer":
+                    ValidateStream(body, out var streamUrl);
+                    call.Answer(
+                        Text(body, "client_state"), streamUrl, Text(body, "stream_track"), Text(body, "stream_codec"),
+                        Text(body, "stream_bidirectional_mode"), Text(body, "stream_bidirectional_codec"));
+                    break;
                 case "hangup":
-                    await call.EndAsync("normal_clearing", "caller", CancellationToken.None);
+                    await call.EndAsync("normal_clearing", call.OurSide, CancellationToken.None);
                     break;
                 case "speak":
                     call.Speak(Text(body, "payload")!);
@@ -427,6 +469,9 @@ public sealed class TelnyxEmulator : IAsyncDisposable
 
     private static Reply? ValidateAction(string action, JsonElement body) => action switch
     {
+        "answer" when Text(body, "client_state") is { } state && !IsBase64(state) =>
+            Invalid("/client_state", "client_state must be a valid Base-64 encoded string."),
+        "answer" => ValidateStream(body, out _),
         "speak" when Text(body, "payload") is not { Length: > 0 } => Invalid("/payload", "payload is required."),
         "speak" when Text(body, "voice") is not { Length: > 0 } => Invalid("/voice", "voice is required."),
         "speak" => OneOf(body, "payload_type", "text", "ssml"),

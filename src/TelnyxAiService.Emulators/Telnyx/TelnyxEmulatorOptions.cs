@@ -16,6 +16,7 @@ public enum CalleeOutcome
 /// How a dialled number behaves. In webhook mode (no stream_url) the callee says <see cref="Lines"/> one at a time as
 /// call.transcription events, each after the agent finished talking (speak or playback ended) while transcription is
 /// on, and hangs up after the agent's reply to the last line. A callee with no lines stays silent and waits.
+/// The caller of an incoming call follows the same <see cref="Lines"/>; the outcome and ring time do not apply to it.
 /// </summary>
 public sealed record CalleeScript
 {
@@ -35,8 +36,14 @@ public sealed class TelnyxEmulatorOptions
     /// <summary>32-byte Ed25519 seed for webhook signatures; a fresh key pair is generated when null.</summary>
     public byte[]? SigningKeySeed { get; init; }
 
-    /// <summary>Used when a dial carries no webhook_url (Telnyx would use the connection's URL).</summary>
+    /// <summary>
+    /// The connection's webhook URL: used when a dial carries no webhook_url, and where incoming calls are announced
+    /// (<see cref="TelnyxEmulator.PlaceInboundCall"/>). <see cref="TelnyxEmulator.DefaultWebhookUrl"/> can change it later.
+    /// </summary>
     public Uri? DefaultWebhookUrl { get; init; }
+
+    /// <summary>The Call Control App id incoming calls arrive on (their connection_id).</summary>
+    public string ConnectionId { get; init; } = "2811212257810187875";
 
     public CalleeScript Callee { get; init; } = new();
 

@@ -13,7 +13,7 @@ namespace TelnyxAiService.Calls;
 public sealed record LaunchedCall(string CallId, string CallControlId);
 
 /// <summary>
-/// Places one outbound call: its record is stored and its session exists before the dial, so no crash loses it and no
+/// Places one outbound call (and starts the sessions of incoming ones, see <see cref="InboundCalls"/>): its record is stored and its session exists before the dial, so no crash loses it and no
 /// webhook can arrive for an unknown call. The dial's command_id is our call id, so repeating it never dials twice.
 /// </summary>
 internal sealed partial class CallLauncher(
@@ -70,25 +70,46 @@ internal sealed partial class CallLauncher(
         return finished;
     }
 
-    private async Task<(CallSession Session, Task<StoredStatus> Finished)> StartAsync(CallRequest request, string callId, BatchItem? item, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores the call and starts its supervised session, before anything is asked of Telnyx. A call Telnyx already
+    /// placed (an incoming one) comes with its ids: they are stored and the session is found by its call_control_id.
+    /// </summary>
+    /// <returns>The session, and a task that completes once the call has ended and its end is stored.</returns>
+    internal async Task<(CallSession Session, Task<StoredStatus> Finished)> StartSessionAsync(NewCall call, CallBrief brief, string greeting, DialResult? placed, CancellationToken cancellationToken)
+    {
+        await store.InsertCallAsync(call, cancellationToken);
+        if (placed is not null)
+        {
+            await store.SetDialedAsync(call.Id, placed, cancellationToken);
+        }
+
+        var session = new CallSession(call.Id, call.Phone, brief, greeting, telnyx.UseMediaStreams, time.GetUtcNow()) { Writer = writer, Time = time };
+        if (placed is not null)
+        {
+            sessions.SetCallControlId(session, placed.CallControlId);
+        }
+
+        return (session, supervisor.Start(session));
+    }
+
+    /// <summary>The media stream Telnyx should open for the session (null in Call Control mode): our URL with its token.</summary>
+    internal MediaStreamRequest? StreamFor(CallSession session) => session.StreamToken is { } token
+        ? new MediaStreamRequest(new Uri($"{telnyx.StreamUrl}?token={token}"), token, _streamFormat.TelnyxCodec, _streamFormat.SampleRate)
+        : null;
+
+    private Task<(CallSession Session, Task<StoredStatus> Finished)> StartAsync(CallRequest request, string callId, BatchItem? item, CancellationToken cancellationToken)
     {
         var brief = new CallBrief(request.Name, request.Context, conversation.Language, conversation.Instructions);
         var greeting = request.Greeting ?? Phrases.For(conversation.Language).GreetingFor(request.Name);
-        await store.InsertCallAsync(
-            new NewCall(callId, CallDirection.Outbound, request.Phone, storage.InstanceId, request.Name, request.Context, greeting, item?.BatchId, item?.Id),
-            cancellationToken);
-        var session = new CallSession(callId, request.Phone, brief, greeting, telnyx.UseMediaStreams, time.GetUtcNow()) { Writer = writer, Time = time };
-        return (session, supervisor.Start(session));
+        var call = new NewCall(callId, CallDirection.Outbound, request.Phone, storage.InstanceId, request.Name, request.Context, greeting, item?.BatchId, item?.Id);
+        return StartSessionAsync(call, brief, greeting, null, cancellationToken);
     }
 
     private async Task<DialResult> DialAsync(CallSession session, CancellationToken cancellationToken)
     {
-        var stream = session.StreamToken is { } token
-            ? new MediaStreamRequest(new Uri($"{telnyx.StreamUrl}?token={token}"), token, _streamFormat.TelnyxCodec, _streamFormat.SampleRate)
-            : null;
         try
         {
-            var dialed = await callControl.DialAsync(new DialRequest(session.Phone, session.CallId, session.CallId, stream), cancellationToken);
+            var dialed = await callControl.DialAsync(new DialRequest(session.Phone, session.CallId, session.CallId, StreamFor(session)), cancellationToken);
             sessions.SetCallControlId(session, dialed.CallControlId);
             await store.SetDialedAsync(session.CallId, dialed, cancellationToken);
             LogDialed(session.CallId);

@@ -8,7 +8,8 @@ namespace TelnyxAiService.Calls;
 /// On startup, settles the calls a previous run of this instance left open: their sessions died with it, so each is
 /// stored as <c>interrupted_by_restart</c>, and one still up at Telnyx is hung up first. A call stored but never
 /// confirmed dialled is dialled again with the same command_id, which only tells us the
-/// call Telnyx placed (if it did) and places none twice. Runs before the server takes requests.
+/// call Telnyx placed (if it did) and places none twice; an incoming call is never dialled. Runs before the server takes
+/// requests.
 /// </summary>
 internal sealed partial class CallReconciler(
     ICallStore store,
@@ -45,6 +46,13 @@ internal sealed partial class CallReconciler(
     private async Task ReconcileAsync(CallRecord call, CancellationToken cancellationToken)
     {
         var callControlId = call.CallControlId;
+        if (callControlId is null && call.Direction == CallDirection.Inbound)
+        {
+            await store.MarkInterruptedByRestartAsync(call.Id, cancellationToken);
+            LogInterrupted(call.Id, false);
+            return;
+        }
+
         if (callControlId is null)
         {
             var dialed = await callControl.DialAsync(new DialRequest(call.Phone, call.Id, call.Id, null), cancellationToken);

@@ -21,6 +21,9 @@ public static class CallsEndpoints
         services.AddSettings(CallsOptions.Read);
         services.AddSettings(CampaignOptions.Read);
         services.AddSingleton<CallLauncher>();
+        services.AddSettings(InboundOptions.Read);
+        services.AddSingleton<InboundCalls>();
+        services.AddHostedService(sp => sp.GetRequiredService<InboundCalls>());
         services.AddHostedService<CallReconciler>();
         services.AddSingleton<CampaignDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<CampaignDispatcher>());

@@ -6,6 +6,12 @@ public interface ICallControl
     /// <summary>Places a call. Repeating a request with the same <see cref="DialRequest.CommandId"/> never places two calls.</summary>
     Task<DialResult> DialAsync(DialRequest request, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Answers a parked incoming call: <paramref name="callId"/> becomes its <c>client_state</c> and the command id, so
+    /// a repeated answer has no effect. With <paramref name="stream"/>, Telnyx opens the media stream on answer.
+    /// </summary>
+    Task AnswerAsync(string callControlId, string callId, MediaStreamRequest? stream, CancellationToken cancellationToken);
+
     Task SpeakAsync(string callControlId, string text, string language, CancellationToken cancellationToken);
 
     Task StartTranscriptionAsync(string callControlId, string language, CancellationToken cancellationToken);

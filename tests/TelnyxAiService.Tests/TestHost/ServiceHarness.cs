@@ -80,6 +80,7 @@ public sealed class ServiceHarness : IAsyncDisposable
         }
 
         var port = FreePort();
+        telnyx.DefaultWebhookUrl ??= new Uri($"http://127.0.0.1:{port}/webhook/telnyx");
         var settings = new Dictionary<string, string>
         {
             ["TELNYX_API_KEY"] = telnyx.ApiKey,

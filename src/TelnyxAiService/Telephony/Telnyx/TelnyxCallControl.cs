@@ -35,11 +35,7 @@ internal sealed partial class TelnyxCallControl(
         };
         if (request.Stream is { } stream)
         {
-            body["stream_url"] = stream.Url.OriginalString;
-            body["stream_track"] = "inbound_track";
-            body["stream_codec"] = stream.Codec;
-            body["stream_bidirectional_mode"] = "rtp";
-            body["stream_bidirectional_codec"] = stream.Codec;
+            AddStream(body, stream);
             body["stream_bidirectional_sampling_rate"] = stream.SampleRate;
             body["stream_auth_token"] = stream.AuthToken;
         }
@@ -51,6 +47,25 @@ internal sealed partial class TelnyxCallControl(
                 ? s
                 : throw new Providers.ProviderException("telnyx", $"dial response has no data.{name}", retryable: false);
         return new DialResult(Required("call_control_id"), Required("call_leg_id"), Required("call_session_id"));
+    }
+
+    /// <remarks>
+    /// Telnyx's answer takes no <c>stream_auth_token</c> nor <c>stream_bidirectional_sampling_rate</c> (the SDK's answer
+    /// params have neither): the token travels in the stream URL, and each codec has its fixed rate.
+    /// </remarks>
+    public Task AnswerAsync(string callControlId, string callId, MediaStreamRequest? stream, CancellationToken cancellationToken)
+    {
+        var body = new JsonObject
+        {
+            ["client_state"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(callId)),
+            ["command_id"] = callId,
+        };
+        if (stream is not null)
+        {
+            AddStream(body, stream);
+        }
+
+        return ActionAsync(callControlId, "answer", body, cancellationToken);
     }
 
     public Task SpeakAsync(string callControlId, string text, string language, CancellationToken cancellationToken) =>
@@ -121,9 +136,19 @@ internal sealed partial class TelnyxCallControl(
         _ => language,
     };
 
+    /// <summary>A bidirectional RTP stream of the caller's audio (inbound track), in one codec both ways.</summary>
+    private static void AddStream(JsonObject body, MediaStreamRequest stream)
+    {
+        body["stream_url"] = stream.Url.OriginalString;
+        body["stream_track"] = "inbound_track";
+        body["stream_codec"] = stream.Codec;
+        body["stream_bidirectional_mode"] = "rtp";
+        body["stream_bidirectional_codec"] = stream.Codec;
+    }
+
     private async Task ActionAsync(string callControlId, string action, JsonObject body, CancellationToken cancellationToken)
     {
-        body["command_id"] = Guid.NewGuid().ToString();
+        body["command_id"] ??= Guid.NewGuid().ToString();
         using var _ = await SendAsync(HttpMethod.Post, $"calls/{Uri.EscapeDataString(callControlId)}/actions/{action}", action, body, cancellationToken);
     }
 

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text;
 using TelnyxAiService.Conversation;
 
@@ -7,7 +8,8 @@ namespace TelnyxAiService.Telephony.Telnyx;
 /// <c>POST /webhook/telnyx</c>: verify the signature over the raw body, drop duplicates (Telnyx retries; the event ids
 /// are stored, so this holds across restarts and instances), and hand the event to its call's session without waiting
 /// for the work it causes, so Telnyx gets its 200 at once. A call held by another instance gets the event through
-/// PostgreSQL NOTIFY (<see cref="Storage.CallNotifier"/>).
+/// PostgreSQL NOTIFY (<see cref="Storage.CallNotifier"/>). An incoming call we do not know yet (call.initiated, direction
+/// incoming) goes to <see cref="Calls.InboundCalls"/>, which stores it and answers it.
 /// </summary>
 public static partial class TelnyxWebhookEndpoint
 {
@@ -18,7 +20,8 @@ public static partial class TelnyxWebhookEndpoint
     public static IServiceCollection AddRelayedWebhooks(this IServiceCollection services) =>
         services.AddHostedService<RelayedWebhookReader>();
 
-    internal static async Task<IResult> HandleAsync(HttpContext http, TelnyxWebhookGate gate, SessionRegistry sessions, Storage.CallNotifier notifier, ILoggerFactory loggers)
+    internal static async Task<IResult> HandleAsync(
+        HttpContext http, TelnyxWebhookGate gate, SessionRegistry sessions, Storage.CallNotifier notifier, Calls.InboundCalls inbound, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(typeof(TelnyxWebhookEndpoint));
         if (http.Request.ContentLength > MaxBodyBytes)
@@ -48,6 +51,23 @@ public static partial class TelnyxWebhookEndpoint
         if (!await gate.FirstDeliveryAsync(webhook, http.RequestAborted))
         {
             return Results.Ok(new { Status = "duplicate" });
+        }
+
+        if (webhook is { EventType: "call.initiated", Direction: "incoming", CallControlId: { } callControlId, CallLegId: { } legId, CallSessionId: { } sessionId }
+            && sessions.Find(webhook.ClientState, callControlId) is null)
+        {
+            try
+            {
+                await inbound.AcceptAsync(new DialResult(callControlId, legId, sessionId), webhook.From ?? "anonymous", http.RequestAborted);
+            }
+            catch (DbException e)
+            {
+                LogIncomingNotStored(logger, e);
+                await gate.ForgetAsync(webhook.Id, CancellationToken.None);
+                return Results.Problem("The call could not be stored; retry.", statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+
+            return Results.Ok(new { Status = "answering" });
         }
 
         if (ToCallEvent(webhook) is not { } callEvent)
@@ -96,6 +116,9 @@ public static partial class TelnyxWebhookEndpoint
         "call.hangup" => new CallHungUp(webhook.HangupCause, webhook.HangupSource),
         _ => null,
     };
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "An incoming call could not be stored; Telnyx will redeliver its call.initiated")]
+    private static partial void LogIncomingNotStored(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a Telnyx webhook: {Reason}")]
     private static partial void LogRefused(ILogger logger, string reason);
