@@ -2,6 +2,7 @@ using System.Globalization;
 using TelnyxAiService.Emulators.Anthropic;
 using TelnyxAiService.Emulators.Deepgram;
 using TelnyxAiService.Emulators.ElevenLabs;
+using TelnyxAiService.Emulators.Hosting;
 using TelnyxAiService.Emulators.S3;
 using TelnyxAiService.Emulators.Telnyx;
 using TelnyxAiService.Emulators.Telnyx.Media;
@@ -93,24 +94,13 @@ internal sealed class BenchEnvironment : IAsyncDisposable
     }
 
     /// <summary>The service's settings for these emulators, as a deployment would set them in the environment.</summary>
-    public Dictionary<string, string> ServiceSettings(int port, bool mediaStreams, int endpointingMs) => new()
-    {
-        ["TELNYX_API_KEY"] = Telnyx.ApiKey,
-        ["TELNYX_API_BASE_URL"] = Telnyx.ApiBaseUrl.ToString(),
-        ["TELNYX_CONNECTION_ID"] = "1494404757140276705",
-        ["TELNYX_PHONE_NUMBER"] = "+15550100000",
-        ["TELNYX_PUBLIC_KEY"] = Telnyx.PublicKeyBase64,
-        ["WEBHOOK_BASE_URL"] = $"http://127.0.0.1:{port}",
-        ["USE_MEDIA_STREAMS"] = mediaStreams ? "true" : "false",
-        ["ANTHROPIC_API_KEY"] = Anthropic.ApiKey,
-        ["ANTHROPIC_BASE_URL"] = Anthropic.BaseUrl.ToString(),
-        ["DEEPGRAM_API_KEY"] = Deepgram.ApiKey,
-        ["DEEPGRAM_URL"] = Deepgram.ListenUrl.ToString(),
-        ["DEEPGRAM_ENDPOINTING_MS"] = endpointingMs.ToString(CultureInfo.InvariantCulture),
-        ["ELEVENLABS_API_KEY"] = ElevenLabs.ApiKey,
-        ["ELEVENLABS_BASE_URL"] = ElevenLabs.BaseUrl.ToString(),
-        ["AGENT_LANGUAGE"] = "en",
-    };
+    public Dictionary<string, string> ServiceSettings(int port, bool mediaStreams, int endpointingMs) =>
+        new(EmulatorSet.ServiceSettings(Telnyx, Deepgram, Anthropic, ElevenLabs, new Uri($"http://127.0.0.1:{port}")))
+        {
+            ["USE_MEDIA_STREAMS"] = mediaStreams ? "true" : "false",
+            ["DEEPGRAM_ENDPOINTING_MS"] = endpointingMs.ToString(CultureInfo.InvariantCulture),
+            ["AGENT_LANGUAGE"] = "en",
+        };
 
     public async ValueTask DisposeAsync()
     {

@@ -122,34 +122,40 @@ public sealed class EmulatorSet : IAsyncDisposable
     /// The service's settings for these emulators, in a stable order: Telnyx first, then each vendor that runs.
     /// <paramref name="webhookBaseUrl"/> is where the service itself listens (WEBHOOK_BASE_URL).
     /// </summary>
-    public IReadOnlyList<KeyValuePair<string, string>> Environment(Uri webhookBaseUrl)
+    public IReadOnlyList<KeyValuePair<string, string>> Environment(Uri webhookBaseUrl) =>
+        ServiceSettings(Telnyx, Deepgram, Anthropic, ElevenLabs, webhookBaseUrl);
+
+    /// <summary>The settings that point the service at these emulators (the one place that knows their names).</summary>
+    public static List<KeyValuePair<string, string>> ServiceSettings(
+        TelnyxEmulator telnyx, DeepgramEmulator? deepgram, AnthropicEmulator? anthropic, ElevenLabsEmulator? elevenLabs, Uri webhookBaseUrl)
     {
+        ArgumentNullException.ThrowIfNull(telnyx);
         ArgumentNullException.ThrowIfNull(webhookBaseUrl);
         var settings = new List<KeyValuePair<string, string>>
         {
-            new("TELNYX_API_BASE_URL", Telnyx.ApiBaseUrl.ToString()),
-            new("TELNYX_API_KEY", Telnyx.ApiKey),
-            new("TELNYX_PUBLIC_KEY", Telnyx.PublicKeyBase64),
+            new("TELNYX_API_BASE_URL", telnyx.ApiBaseUrl.ToString()),
+            new("TELNYX_API_KEY", telnyx.ApiKey),
+            new("TELNYX_PUBLIC_KEY", telnyx.PublicKeyBase64),
             new("TELNYX_CONNECTION_ID", ConnectionId),
             new("TELNYX_PHONE_NUMBER", PhoneNumber),
             new("WEBHOOK_BASE_URL", webhookBaseUrl.ToString().TrimEnd('/')),
         };
-        if (Deepgram is not null)
+        if (deepgram is not null)
         {
-            settings.Add(new("DEEPGRAM_URL", Deepgram.ListenUrl.ToString()));
-            settings.Add(new("DEEPGRAM_API_KEY", Deepgram.ApiKey));
+            settings.Add(new("DEEPGRAM_URL", deepgram.ListenUrl.ToString()));
+            settings.Add(new("DEEPGRAM_API_KEY", deepgram.ApiKey));
         }
 
-        if (Anthropic is not null)
+        if (anthropic is not null)
         {
-            settings.Add(new("ANTHROPIC_BASE_URL", Anthropic.BaseUrl.ToString().TrimEnd('/')));
-            settings.Add(new("ANTHROPIC_API_KEY", Anthropic.ApiKey));
+            settings.Add(new("ANTHROPIC_BASE_URL", anthropic.BaseUrl.ToString().TrimEnd('/')));
+            settings.Add(new("ANTHROPIC_API_KEY", anthropic.ApiKey));
         }
 
-        if (ElevenLabs is not null)
+        if (elevenLabs is not null)
         {
-            settings.Add(new("ELEVENLABS_BASE_URL", ElevenLabs.BaseUrl.ToString().TrimEnd('/')));
-            settings.Add(new("ELEVENLABS_API_KEY", ElevenLabs.ApiKey));
+            settings.Add(new("ELEVENLABS_BASE_URL", elevenLabs.BaseUrl.ToString().TrimEnd('/')));
+            settings.Add(new("ELEVENLABS_API_KEY", elevenLabs.ApiKey));
         }
 
         return settings;

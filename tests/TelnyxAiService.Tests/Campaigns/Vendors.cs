@@ -2,6 +2,7 @@ using Npgsql;
 using TelnyxAiService.Emulators.Anthropic;
 using TelnyxAiService.Emulators.Deepgram;
 using TelnyxAiService.Emulators.ElevenLabs;
+using TelnyxAiService.Emulators.Hosting;
 using TelnyxAiService.Emulators.Telnyx;
 using TelnyxAiService.Storage;
 
@@ -61,26 +62,15 @@ public sealed class Vendors : IAsyncDisposable
     }
 
     /// <summary>Everything a service instance on <paramref name="port"/> needs to use these emulators, in webhook mode.</summary>
-    public Dictionary<string, string> SettingsFor(int port, string databaseUrl, string instanceId) => new()
-    {
-        ["TELNYX_API_KEY"] = Telnyx.ApiKey,
-        ["TELNYX_API_BASE_URL"] = Telnyx.ApiBaseUrl.ToString(),
-        ["TELNYX_CONNECTION_ID"] = "1494404757140276705",
-        ["TELNYX_PHONE_NUMBER"] = "+15550100000",
-        ["TELNYX_PUBLIC_KEY"] = Telnyx.PublicKeyBase64,
-        ["WEBHOOK_BASE_URL"] = $"http://127.0.0.1:{port}",
-        ["USE_MEDIA_STREAMS"] = "false",
-        ["ANTHROPIC_API_KEY"] = Anthropic.ApiKey,
-        ["ANTHROPIC_BASE_URL"] = Anthropic.BaseUrl.ToString(),
-        ["DEEPGRAM_API_KEY"] = Deepgram.ApiKey,
-        ["DEEPGRAM_URL"] = Deepgram.ListenUrl.ToString(),
-        ["ELEVENLABS_API_KEY"] = ElevenLabs.ApiKey,
-        ["ELEVENLABS_BASE_URL"] = ElevenLabs.BaseUrl.ToString(),
-        ["AGENT_LANGUAGE"] = "en",
-        ["DATABASE_URL"] = databaseUrl,
-        ["INSTANCE_ID"] = instanceId,
-        ["LOG_LEVEL"] = "Warning",
-    };
+    public Dictionary<string, string> SettingsFor(int port, string databaseUrl, string instanceId) =>
+        new(EmulatorSet.ServiceSettings(Telnyx, Deepgram, Anthropic, ElevenLabs, new Uri($"http://127.0.0.1:{port}")))
+        {
+            ["USE_MEDIA_STREAMS"] = "false",
+            ["AGENT_LANGUAGE"] = "en",
+            ["DATABASE_URL"] = databaseUrl,
+            ["INSTANCE_ID"] = instanceId,
+            ["LOG_LEVEL"] = "Warning",
+        };
 
     /// <summary>Dials that placed a call (a repeated command_id is answered from memory and places none).</summary>
     public IReadOnlyList<RecordedCommand> PlacedDials() =>

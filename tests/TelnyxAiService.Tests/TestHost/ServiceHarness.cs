@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using TelnyxAiService.Emulators.Anthropic;
 using TelnyxAiService.Emulators.Deepgram;
 using TelnyxAiService.Emulators.ElevenLabs;
+using TelnyxAiService.Emulators.Hosting;
 using TelnyxAiService.Emulators.Telnyx;
 using TelnyxAiService.Emulators.Telnyx.Media;
 
@@ -81,21 +82,9 @@ public sealed class ServiceHarness : IAsyncDisposable
 
         var port = FreePort();
         telnyx.DefaultWebhookUrl ??= new Uri($"http://127.0.0.1:{port}/webhook/telnyx");
-        var settings = new Dictionary<string, string>
+        var settings = new Dictionary<string, string>(EmulatorSet.ServiceSettings(telnyx, deepgram, anthropic, elevenLabs, new Uri($"http://127.0.0.1:{port}")))
         {
-            ["TELNYX_API_KEY"] = telnyx.ApiKey,
-            ["TELNYX_API_BASE_URL"] = telnyx.ApiBaseUrl.ToString(),
-            ["TELNYX_CONNECTION_ID"] = "1494404757140276705",
-            ["TELNYX_PHONE_NUMBER"] = "+15550100000",
-            ["TELNYX_PUBLIC_KEY"] = telnyx.PublicKeyBase64,
-            ["WEBHOOK_BASE_URL"] = $"http://127.0.0.1:{port}",
             ["USE_MEDIA_STREAMS"] = options.MediaStreams ? "true" : "false",
-            ["ANTHROPIC_API_KEY"] = anthropic.ApiKey,
-            ["ANTHROPIC_BASE_URL"] = anthropic.BaseUrl.ToString(),
-            ["DEEPGRAM_API_KEY"] = deepgram.ApiKey,
-            ["DEEPGRAM_URL"] = deepgram.ListenUrl.ToString(),
-            ["ELEVENLABS_API_KEY"] = elevenLabs.ApiKey,
-            ["ELEVENLABS_BASE_URL"] = elevenLabs.BaseUrl.ToString(),
             ["AGENT_LANGUAGE"] = "en",
             ["DATABASE_URL"] = $"sqlite:{Path.Combine(Path.GetTempPath(), $"telnyx-ai-test-{Guid.NewGuid():N}.db")}",
         };
