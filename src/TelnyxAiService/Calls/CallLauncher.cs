@@ -35,15 +35,21 @@ internal sealed partial class CallLauncher(
     /// vendors, which speak all three, so there is no transcoding; always L16 16 kHz when an offline engine listens or
     /// speaks, since pocketsphinx and flite work only at 16 kHz.
     /// </summary>
-    private readonly AudioFormat _streamFormat = providers.Any(p => p.Mode == ProviderMode.Offline && p.Capability is "speech-to-text" or "text-to-speech")
-        ? AudioFormat.L16At16k
-        : settings.Text("MEDIA_CODEC", "PCMU").ToUpperInvariant() switch
+    private readonly AudioFormat _streamFormat = StreamFormat(settings, providers);
+
+    private static AudioFormat StreamFormat(SettingsReader settings, IEnumerable<ProviderInfo> providers)
+    {
+        var configured = settings.Text("MEDIA_CODEC", "PCMU").ToUpperInvariant() switch
         {
             "PCMU" => AudioFormat.Pcmu8k,
             "PCMA" => AudioFormat.Pcma8k,
             "L16" => AudioFormat.L16At16k,
             var other => throw new InvalidSettingException("MEDIA_CODEC", $"must be PCMU, PCMA or L16, got '{other}'"),
         };
+        return providers.Any(p => p.Mode == ProviderMode.Offline && p.Capability is "speech-to-text" or "text-to-speech")
+            ? AudioFormat.L16At16k
+            : configured;
+    }
 
     /// <exception cref="ProviderException">The dial failed; the session is ended and the call stored as failed.</exception>
     public async Task<LaunchedCall> LaunchAsync(CallRequest request, CancellationToken cancellationToken)

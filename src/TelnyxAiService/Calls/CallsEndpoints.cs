@@ -21,6 +21,7 @@ public static class CallsEndpoints
         services.AddSettings(CallsOptions.Read);
         services.AddSettings(CampaignOptions.Read);
         services.AddSingleton<CallLauncher>();
+        services.AddSingleton(new SettingsCheck(sp => sp.GetRequiredService<CallLauncher>()));
         services.AddSettings(InboundOptions.Read);
         services.AddSingleton<InboundCalls>();
         services.AddHostedService(sp => sp.GetRequiredService<InboundCalls>());

@@ -15,6 +15,7 @@ public sealed class StartupValidationTests
         { "AGENT_LANGUAGE", "español!", "AGENT_LANGUAGE: must be a language tag" },
         { "AGENT_PROMPT", "@/nonexistent/prompt.txt", "AGENT_PROMPT: cannot read" },
         { "WEBHOOK_BASE_URL", "", "WEBHOOK_BASE_URL: is required" },
+        { "MEDIA_CODEC", "opus", "MEDIA_CODEC: must be PCMU, PCMA or L16" },
     };
 
     [Theory]
