@@ -39,6 +39,28 @@ public sealed class DeepgramReconnectTests
     }
 
     [Fact]
+    public async Task Transcribe_ConnectionDroppedMidSentence_KeepsTheWordsHeardBeforeTheDrop()
+    {
+        await using var emulator = await DeepgramEmulator.StartAsync(
+            new()
+            {
+                ScriptForConnection = connection => connection == 0 ? ["I would like to book a table"] : ["for Monday evening"],
+                DropConnectionAfter = TimeSpan.FromMilliseconds(1400),
+            },
+            Token);
+        Part[] audio = [Quiet(200), Say("I would like to book a table for Monday evening"), Quiet(1500)];
+
+        var events = await DeepgramSpeechToTextTests.TranscribeAsync(emulator, AudioFormat.Pcmu8k, audio);
+
+        var finals = events.OfType<TranscriptUpdate>().Where(u => u.IsFinal).ToList();
+        Assert.True(finals.Count >= 2, "the words before the drop are kept as a final segment");
+        Assert.False(finals[0].SpeechFinal);
+        Assert.StartsWith("I would", finals[0].Text, StringComparison.Ordinal);
+        Assert.Equal("for Monday evening", finals[^1].Text);
+        Assert.True(finals[^1].SpeechFinal);
+    }
+
+    [Fact]
     public async Task Transcribe_EveryReconnectRefused_ThrowsRetryableAfterFiveAttempts()
     {
         await using var emulator = await DeepgramEmulator.StartAsync(

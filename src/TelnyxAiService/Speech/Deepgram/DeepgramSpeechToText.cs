@@ -80,6 +80,9 @@ internal sealed partial class DeepgramSpeechToText(DeepgramOptions options, Time
         private AudioFrame? _unsent;
         private int _droppedFrames;
 
+        /// <summary>The latest interim words of the segment in progress, which a dropped connection would otherwise lose.</summary>
+        private string? _unfinished;
+
         public Call(DeepgramOptions options, TimeProvider time, ILogger logger, AudioFormat format, ChannelWriter<SpeechEvent> events)
         {
             _options = options;
@@ -154,6 +157,12 @@ internal sealed partial class DeepgramSpeechToText(DeepgramOptions options, Time
 
                         LogDropped(_logger, lastError.Message);
                         failures = 1;
+                        if (_unfinished is { Length: > 0 } words)
+                        {
+                            // The new connection starts a new segment: keep what the caller said before the drop.
+                            _unfinished = null;
+                            await _events.WriteAsync(new TranscriptUpdate(words, IsFinal: true, SpeechFinal: false), cancellationToken);
+                        }
                     }
                 }
             }
@@ -360,6 +369,11 @@ internal sealed partial class DeepgramSpeechToText(DeepgramOptions options, Time
 
                     if (speechEvent is not null)
                     {
+                        if (speechEvent is TranscriptUpdate update)
+                        {
+                            _unfinished = update.IsFinal ? null : update.Text;
+                        }
+
                         await _events.WriteAsync(speechEvent, cancellationToken);
                     }
                 }
