@@ -6,6 +6,7 @@ using TelnyxAiService.Health;
 using TelnyxAiService.Llm;
 using TelnyxAiService.Providers;
 using TelnyxAiService.Recordings;
+using TelnyxAiService.Security;
 using TelnyxAiService.Speech;
 using TelnyxAiService.Storage;
 using TelnyxAiService.Telephony;
@@ -31,6 +32,7 @@ try
     builder.AddServiceDefaults();
 
     builder.Services
+        .AddSecurity()
         .AddStorage()
         .AddTelephony()
         .AddRelayedWebhooks()
