@@ -58,7 +58,10 @@ catch (InvalidSettingException e)
     return 2;
 }
 
-app.UseApiKey();
+app.ReportApiAccess();
+app.UseExceptionHandler();
+app.UseCleanRefusals();
+app.UseRequestTimeouts();
 app.MapHealth();
 app.MapCalls();
 app.MapCallHistory();

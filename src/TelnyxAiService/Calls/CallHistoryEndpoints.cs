@@ -12,10 +12,10 @@ public static class CallHistoryEndpoints
 
     public static IEndpointRouteBuilder MapCallHistory(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api");
+        var api = app.MapGroup("/api").RequireAuthorization(Security.ApiKeyAuthentication.Policy);
         api.MapGet("/calls", ListAsync);
         api.MapGet("/calls/{id}", GetAsync);
-        api.MapGet("/calls/{id}/recording", RecordingAsync);
+        api.MapGet("/calls/{id}/recording", RecordingAsync).DisableRequestTimeout();
         return app;
     }
 
@@ -36,9 +36,9 @@ public static class CallHistoryEndpoints
                 _ => Results.Problem($"Call '{id}' has no recording.", statusCode: StatusCodes.Status404NotFound),
             };
         }
-        catch (Providers.ProviderException e)
+        catch (Providers.ProviderException)
         {
-            return Results.Problem(e.Message, statusCode: StatusCodes.Status503ServiceUnavailable, title: "The recording store is unreachable");
+            return Results.Problem("The recording could not be fetched; retry shortly.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "The recording store is unreachable");
         }
     }
 

@@ -17,6 +17,7 @@ public sealed record LaunchedCall(string CallId, string CallControlId);
 /// webhook can arrive for an unknown call. The dial's command_id is our call id, so repeating it never dials twice.
 /// </summary>
 internal sealed partial class CallLauncher(
+    LiveCallLimit limit,
     SessionRegistry sessions,
     CallSupervisor supervisor,
     ICallControl callControl,
@@ -51,18 +52,35 @@ internal sealed partial class CallLauncher(
             : configured;
     }
 
+    /// <summary>How often a campaign item waiting for a free live-call slot looks again.</summary>
+    private static readonly TimeSpan SlotPoll = TimeSpan.FromMilliseconds(200);
+
+    /// <returns>The placed call, or null when MAX_CONCURRENT_CALLS calls are already live (nothing was stored or dialled).</returns>
     /// <exception cref="ProviderException">The dial failed; the session is ended and the call stored as failed.</exception>
-    public async Task<LaunchedCall> LaunchAsync(CallRequest request, CancellationToken cancellationToken)
+    public async Task<LaunchedCall?> LaunchAsync(CallRequest request, CancellationToken cancellationToken)
     {
+        if (!limit.TryTake())
+        {
+            return null;
+        }
+
         var (session, _) = await StartAsync(request, Guid.CreateVersion7().ToString("N"), null, cancellationToken);
         var dialed = await DialAsync(session, cancellationToken);
         return new LaunchedCall(session.CallId, dialed.CallControlId);
     }
 
-    /// <summary>Places a campaign item's call under <paramref name="callId"/>; a failed dial ends it as failed.</summary>
+    /// <summary>
+    /// Places a campaign item's call under <paramref name="callId"/> once a live-call slot is free; a failed dial ends it
+    /// as failed.
+    /// </summary>
     /// <returns>Completes once the call has ended and its end is stored.</returns>
     public async Task<Task<StoredStatus>> LaunchItemAsync(BatchItem item, string callId, CancellationToken cancellationToken)
     {
+        while (!limit.TryTake())
+        {
+            await Task.Delay(SlotPoll, time, cancellationToken);
+        }
+
         var request = new CallRequest(item.Phone, item.Name ?? "", item.Context ?? "", item.Greeting);
         var (session, finished) = await StartAsync(request, callId, item, cancellationToken);
         try
@@ -103,12 +121,23 @@ internal sealed partial class CallLauncher(
         ? new MediaStreamRequest(new Uri($"{telnyx.StreamUrl}?token={token}"), token, _streamFormat.TelnyxCodec, _streamFormat.SampleRate)
         : null;
 
-    private Task<(CallSession Session, Task<StoredStatus> Finished)> StartAsync(CallRequest request, string callId, BatchItem? item, CancellationToken cancellationToken)
+    /// <summary>Starts an outbound call that holds a live-call slot; the slot is given back when the session ends.</summary>
+    private async Task<(CallSession Session, Task<StoredStatus> Finished)> StartAsync(CallRequest request, string callId, BatchItem? item, CancellationToken cancellationToken)
     {
         var brief = new CallBrief(request.Name, request.Context, conversation.Language, conversation.Instructions);
         var greeting = request.Greeting ?? Phrases.For(conversation.Language).GreetingFor(request.Name);
         var call = new NewCall(callId, CallDirection.Outbound, request.Phone, storage.InstanceId, request.Name, request.Context, greeting, item?.BatchId, item?.Id);
-        return StartSessionAsync(call, brief, greeting, null, cancellationToken);
+        try
+        {
+            var started = await StartSessionAsync(call, brief, greeting, null, cancellationToken);
+            started.Session.Ending.Register(limit.Release);
+            return started;
+        }
+        catch
+        {
+            limit.Release();
+            throw;
+        }
     }
 
     private async Task<DialResult> DialAsync(CallSession session, CancellationToken cancellationToken)

@@ -1,4 +1,4 @@
-using System.Text.Json;
+using System.Text.Json.Serialization;
 using TelnyxAiService.Telephony;
 
 namespace TelnyxAiService.Calls;
@@ -9,68 +9,82 @@ namespace TelnyxAiService.Calls;
 /// </summary>
 public sealed record CallRequest(string Phone, string Name, string Context, string? Greeting)
 {
+    public const int MaxPhone = 16;
     public const int MaxName = 100;
     public const int MaxContext = 4000;
     public const int MaxGreeting = 500;
 
-    /// <summary>Reads and validates one call; problems are added to <paramref name="errors"/> under "<paramref name="prefix"/>field".</summary>
-    public static CallRequest? Read(JsonElement json, string prefix, Dictionary<string, string[]> errors)
+    /// <summary>Validates one call as sent; problems are added to <paramref name="errors"/> under "<paramref name="prefix"/>field".</summary>
+    public static CallRequest? Read(CallRequestBody? body, string prefix, DestinationPolicy destinations, Dictionary<string, string[]> errors)
     {
-        if (json.ValueKind != JsonValueKind.Object)
+        if (body is null)
         {
             errors[prefix.TrimEnd('.')] = ["must be a JSON object"];
             return null;
         }
 
         var before = errors.Count;
-        var phone = Field(json, prefix, "telefono", "phone", 16, required: true, errors);
-        var name = Field(json, prefix, "nombre", "name", MaxName, required: false, errors);
-        var context = Field(json, prefix, "contexto", "context", MaxContext, required: false, errors);
-        var greeting = Field(json, prefix, "saludo", "greeting", MaxGreeting, required: false, errors);
+        var phone = Field(body.Telefono ?? body.Phone, prefix + "telefono", MaxPhone, required: true, errors);
+        var name = Field(body.Nombre ?? body.Name, prefix + "nombre", MaxName, required: false, errors);
+        var context = Field(body.Contexto ?? body.Context, prefix + "contexto", MaxContext, required: false, errors);
+        var greeting = Field(body.Saludo ?? body.Greeting, prefix + "saludo", MaxGreeting, required: false, errors);
         if (phone is not null && !PhoneNumber.IsE164(phone))
         {
             errors[prefix + "telefono"] = ["must be an E.164 number: '+' and 8 to 15 digits, e.g. +34600111222"];
+        }
+        else if (phone is not null && destinations.Refusal(phone) is { } refusal)
+        {
+            errors[prefix + "telefono"] = [refusal];
         }
 
         return errors.Count == before ? new CallRequest(phone!, name ?? "", context ?? "", greeting) : null;
     }
 
-    private static string? Field(JsonElement json, string prefix, string spanish, string english, int maxLength, bool required, Dictionary<string, string[]> errors)
+    private static string? Field(string? value, string key, int maxLength, bool required, Dictionary<string, string[]> errors)
     {
-        var found = json.TryGetProperty(spanish, out var value) || json.TryGetProperty(english, out value);
-        if (!found || value.ValueKind == JsonValueKind.Null)
+        var text = value?.Trim();
+        if (text is null or { Length: 0 })
         {
             if (required)
             {
-                errors[prefix + spanish] = ["is required"];
+                errors[key] = ["is required"];
             }
 
             return null;
         }
 
-        if (value.ValueKind != JsonValueKind.String)
-        {
-            errors[prefix + spanish] = ["must be a string"];
-            return null;
-        }
-
-        var text = value.GetString()!.Trim();
         if (text.Length > maxLength)
         {
-            errors[prefix + spanish] = [$"must be at most {maxLength} characters"];
-            return null;
-        }
-
-        if (text.Length == 0)
-        {
-            if (required)
-            {
-                errors[prefix + spanish] = ["is required"];
-            }
-
+            errors[key] = [$"must be at most {maxLength} characters"];
             return null;
         }
 
         return text;
     }
 }
+
+/// <summary>The JSON of one call to place, Spanish or English field names.</summary>
+public sealed record CallRequestBody(
+    string? Telefono = null,
+    string? Nombre = null,
+    string? Contexto = null,
+    string? Saludo = null,
+    string? Phone = null,
+    string? Name = null,
+    string? Context = null,
+    string? Greeting = null);
+
+/// <summary><c>POST /api/call/batch</c>: <c>{"calls":[...]}</c>.</summary>
+public sealed record BatchRequestBody(IReadOnlyList<CallRequestBody?>? Calls = null);
+
+internal sealed record CallPlaced(string CallId, string CallControlId, string Status);
+
+internal sealed record BatchQueued(string BatchId, int Total, string Status);
+
+/// <summary>The API's request and response bodies, by source generation.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(CallRequestBody))]
+[JsonSerializable(typeof(BatchRequestBody))]
+[JsonSerializable(typeof(CallPlaced))]
+[JsonSerializable(typeof(BatchQueued))]
+internal sealed partial class CallsJson : JsonSerializerContext;

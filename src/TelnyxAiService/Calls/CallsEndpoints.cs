@@ -1,7 +1,5 @@
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using TelnyxAiService.Configuration;
+using TelnyxAiService.Security;
 using TelnyxAiService.Conversation;
 using TelnyxAiService.Providers;
 using TelnyxAiService.Storage;
@@ -9,17 +7,23 @@ using TelnyxAiService.Storage;
 namespace TelnyxAiService.Calls;
 
 /// <summary>
-/// The REST API of the original service (initiate, batch, stats) behind an optional bearer key, with durable batches:
+/// The REST API of the original service (initiate, batch, stats), open only as <see cref="Security.ApiKeyAuthentication"/> says, with durable batches:
 /// a batch is stored and answered 202 at once, then dialled by the <see cref="CampaignDispatcher"/>.
 /// </summary>
 public static class CallsEndpoints
 {
     public const int MaxBatch = 1000;
+    private const long MaxInitiateBytes = 16 * 1024;
+    private const long MaxBatchBytes = 1024 * 1024;
+
+    /// <summary>One batch at a time checks the queue cap and stores itself, so parallel batches cannot pass it together.</summary>
+    private static readonly SemaphoreSlim QueueTurn = new(1, 1);
 
     public static IServiceCollection AddCalls(this IServiceCollection services)
     {
         services.AddSettings(CallsOptions.Read);
         services.AddSettings(CampaignOptions.Read);
+        services.AddSingleton<LiveCallLimit>();
         services.AddSingleton<CallLauncher>();
         services.AddSingleton(new SettingsCheck(sp => sp.GetRequiredService<CallLauncher>()));
         services.AddSettings(InboundOptions.Read);
@@ -31,86 +35,81 @@ public static class CallsEndpoints
         return services;
     }
 
-    /// <summary>When API_KEY is set, every /api/* request needs <c>Authorization: Bearer $API_KEY</c>.</summary>
-    public static WebApplication UseApiKey(this WebApplication app)
-    {
-        var key = app.Services.GetRequiredService<CallsOptions>().ApiKey;
-        if (key is null)
-        {
-            return app;
-        }
-
-        var expected = Encoding.UTF8.GetBytes($"Bearer {key}");
-        app.Use(async (http, next) =>
-        {
-            if (http.Request.Path.StartsWithSegments("/api")
-                && !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(http.Request.Headers.Authorization.ToString()), expected))
-            {
-                http.Response.Headers.WWWAuthenticate = "Bearer";
-                await Results.Problem("Missing or wrong API key: send Authorization: Bearer <API_KEY>.", statusCode: StatusCodes.Status401Unauthorized).ExecuteAsync(http);
-                return;
-            }
-
-            await next(http);
-        });
-        return app;
-    }
-
     public static IEndpointRouteBuilder MapCalls(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api");
-        api.MapPost("/call/initiate", InitiateAsync);
-        api.MapPost("/call/batch", BatchAsync);
+        var api = app.MapGroup("/api").RequireAuthorization(Security.ApiKeyAuthentication.Policy);
+        api.MapPost("/call/initiate", InitiateAsync).WithRequestSizeLimit(MaxInitiateBytes);
+        api.MapPost("/call/batch", BatchAsync).WithRequestSizeLimit(MaxBatchBytes);
         api.MapGet("/call/batch/{id}", BatchProgressAsync);
         api.MapPost("/call/batch/{id}/cancel", CancelBatchAsync);
         api.MapGet("/sessions/stats", (CallStats stats, SessionRegistry sessions) => Results.Ok(stats.Snapshot(sessions.Count)));
         return app;
     }
 
-    private static async Task<IResult> InitiateAsync(JsonElement body, CallLauncher launcher)
+    private static async Task<IResult> InitiateAsync(HttpRequest http, CallLauncher launcher, CallsOptions options, CancellationToken cancellationToken)
     {
+        var (body, problem) = await ApiJsonBody.ReadAsync(http, CallsJson.Default.CallRequestBody, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (CallRequest.Read(body, "", errors) is not { } request)
+        if (CallRequest.Read(body, "", options.Destinations, errors) is not { } request)
         {
             return Results.ValidationProblem(errors);
         }
 
         try
         {
-            var call = await launcher.LaunchAsync(request, CancellationToken.None);
-            return Results.Accepted(value: new { call.CallId, call.CallControlId, Status = "dialing" });
+            if (await launcher.LaunchAsync(request, CancellationToken.None) is not { } call)
+            {
+                http.HttpContext.Response.Headers.RetryAfter = "5";
+                return Results.Problem(
+                    $"This instance already has MAX_CONCURRENT_CALLS ({options.MaxConcurrentCalls}) live calls; retry when one ends.",
+                    statusCode: StatusCodes.Status429TooManyRequests,
+                    title: "Too many live calls");
+            }
+
+            return Results.Json(new CallPlaced(call.CallId, call.CallControlId, "dialing"), CallsJson.Default.CallPlaced, statusCode: StatusCodes.Status202Accepted);
         }
         catch (ProviderException e)
         {
-            return Results.Problem(e.Message, statusCode: e.Retryable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status502BadGateway, title: "The call could not be placed");
+            return Results.Problem(
+                "Telnyx did not place the call; it was stored as failed.",
+                statusCode: e.Retryable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status502BadGateway,
+                title: "The call could not be placed");
         }
     }
 
-    private static async Task<IResult> BatchAsync(JsonElement body, ICallStore store, CampaignDispatcher dispatcher)
+    private static async Task<IResult> BatchAsync(HttpRequest http, ICallStore store, CampaignDispatcher dispatcher, CallsOptions options, CancellationToken cancellationToken)
     {
+        var (body, problem) = await ApiJsonBody.ReadAsync(http, CallsJson.Default.BatchRequestBody, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("calls", out var calls) || calls.ValueKind != JsonValueKind.Array)
+        if (body!.Calls is not { } calls)
         {
             errors["calls"] = ["is required: an array of calls"];
             return Results.ValidationProblem(errors);
         }
 
-        if (calls.GetArrayLength() is 0 or > MaxBatch)
+        if (calls.Count is 0 or > MaxBatch)
         {
             errors["calls"] = [$"must hold 1 to {MaxBatch} calls"];
             return Results.ValidationProblem(errors);
         }
 
         var requests = new List<CallRequest>();
-        var index = 0;
-        foreach (var item in calls.EnumerateArray())
+        for (var index = 0; index < calls.Count; index++)
         {
-            if (CallRequest.Read(item, $"calls[{index}].", errors) is { } request)
+            if (CallRequest.Read(calls[index], $"calls[{index}].", options.Destinations, errors) is { } request)
             {
                 requests.Add(request);
             }
-
-            index++;
         }
 
         if (errors.Count > 0)
@@ -119,11 +118,29 @@ public static class CallsEndpoints
         }
 
         var batchId = Guid.CreateVersion7().ToString("N");
-        await store.CreateBatchAsync(
-            new NewBatch(batchId, [.. requests.Select(r => new NewBatchItem(r.Phone, r.Name.Length > 0 ? r.Name : null, r.Context.Length > 0 ? r.Context : null, r.Greeting))]),
-            CancellationToken.None);
+        var batch = new NewBatch(batchId, [.. requests.Select(r => new NewBatchItem(r.Phone, r.Name.Length > 0 ? r.Name : null, r.Context.Length > 0 ? r.Context : null, r.Greeting))]);
+        await QueueTurn.WaitAsync(cancellationToken);
+        try
+        {
+            var queued = await store.CountQueuedItemsAsync(cancellationToken);
+            if (queued + requests.Count > options.MaxQueuedCalls)
+            {
+                http.HttpContext.Response.Headers.RetryAfter = "60";
+                return Results.Problem(
+                    $"Open campaigns already hold {queued} numbers to call; MAX_QUEUED_CALLS is {options.MaxQueuedCalls}. No call was queued.",
+                    statusCode: StatusCodes.Status429TooManyRequests,
+                    title: "Too many numbers queued");
+            }
+
+            await store.CreateBatchAsync(batch, CancellationToken.None);
+        }
+        finally
+        {
+            QueueTurn.Release();
+        }
+
         dispatcher.Wake();
-        return Results.Accepted($"/api/call/batch/{batchId}", new { BatchId = batchId, Total = requests.Count, Status = "queued" });
+        return Results.Json(new BatchQueued(batchId, requests.Count, "queued"), CallsJson.Default.BatchQueued, statusCode: StatusCodes.Status202Accepted);
     }
 
     private static async Task<IResult> BatchProgressAsync(string id, ICallStore store, CancellationToken cancellationToken) =>

@@ -8,7 +8,7 @@ namespace TelnyxAiService.Calls;
 
 /// <summary>
 /// Dials stored campaign items: claims due items (each goes to exactly one instance), dials them no faster than
-/// CALLS_PER_SECOND with at most MAX_CONCURRENT_CALLS of them live on this instance, and records each attempt's outcome
+/// CALLS_PER_SECOND with at most MAX_CONCURRENT_CALLS calls live on this instance (theirs and the API's, <see cref="LiveCallLimit"/>), and records each attempt's outcome
 /// from how its call ended, scheduling retries of busy and unanswered numbers. A call's id and dial command_id derive
 /// from the item and attempt, so after a crash the same attempt is never dialled twice: on start, items this instance
 /// had claimed are resumed from what the store says their call got to.
@@ -16,6 +16,7 @@ namespace TelnyxAiService.Calls;
 internal sealed partial class CampaignDispatcher(
     ICallStore store,
     CallLauncher launcher,
+    LiveCallLimit limit,
     CallsOptions calls,
     CampaignOptions campaign,
     StorageOptions storage,
@@ -106,7 +107,7 @@ internal sealed partial class CampaignDispatcher(
     private async Task ClaimAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var free = calls.MaxConcurrentCalls - _inFlight.Count;
+        var free = Math.Min(limit.Available, calls.MaxConcurrentCalls - _inFlight.Count);
         var perSecond = Math.Max(1, (int)Math.Ceiling(calls.CallsPerSecond));
         var room = Math.Min(free, perSecond - Volatile.Read(ref _waitingToDial));
         if (room <= 0 || campaign.Window?.Contains(now) == false)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using TelnyxAiService.Conversation;
 using TelnyxAiService.Llm;
 using TelnyxAiService.Providers;
@@ -14,6 +15,7 @@ namespace TelnyxAiService.Calls;
 /// </summary>
 internal sealed partial class InboundCalls(
     CallLauncher launcher,
+    ICallStore store,
     ICallControl callControl,
     InboundOptions options,
     ConversationOptions conversation,
@@ -22,6 +24,7 @@ internal sealed partial class InboundCalls(
     ILogger<InboundCalls> logger) : IHostedService
 {
     private readonly List<Task> _answering = [];
+    private readonly ConcurrentDictionary<string, Lazy<Task<string>>> _accepting = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
     /// <summary>The agent's first words: INBOUND_GREETING, or a welcome in the agent's language.</summary>
@@ -30,12 +33,33 @@ internal sealed partial class InboundCalls(
             ? "Hola, gracias por llamar. ¿En qué puedo ayudarle?"
             : "Hello, thanks for calling. How can I help you?");
 
-    /// <summary>Stores the incoming call and starts its session; the answer is sent in the background.</summary>
+    /// <summary>
+    /// Stores the incoming call and starts its session; the answer is sent in the background. Once per call: a repeated
+    /// call.initiated (at the same time, or after the call was stored) gets the same call id and does nothing.
+    /// </summary>
     /// <param name="placed">The call's Telnyx ids, from its call.initiated.</param>
     /// <param name="from">The caller's number.</param>
     /// <returns>Our call id.</returns>
     public async Task<string> AcceptAsync(DialResult placed, string from, CancellationToken cancellationToken)
     {
+        var accepting = _accepting.GetOrAdd(placed.CallControlId, _ => new Lazy<Task<string>>(() => AcceptOnceAsync(placed, from, cancellationToken)));
+        try
+        {
+            return await accepting.Value;
+        }
+        finally
+        {
+            _accepting.TryRemove(KeyValuePair.Create(placed.CallControlId, accepting));
+        }
+    }
+
+    private async Task<string> AcceptOnceAsync(DialResult placed, string from, CancellationToken cancellationToken)
+    {
+        if (await store.FindByCallControlIdAsync(placed.CallControlId, cancellationToken) is { } known)
+        {
+            return known.Id;
+        }
+
         var callId = Guid.CreateVersion7().ToString("N");
         var brief = new CallBrief("", options.Context, conversation.Language, conversation.Instructions);
         var call = new NewCall(callId, CallDirection.Inbound, from, storage.InstanceId, Context: options.Context.Length > 0 ? options.Context : null, Greeting: Greeting);

@@ -1,11 +1,40 @@
+using Microsoft.AspNetCore.Authentication;
+using TelnyxAiService.Configuration;
+
 namespace TelnyxAiService.Security;
 
-public static class SecurityRegistration
+public static partial class SecurityRegistration
 {
+    /// <summary>Refusal counting, and the API's access rule (<see cref="ApiKeyAuthentication"/>) as the "Api" policy.</summary>
     public static IServiceCollection AddSecurity(this IServiceCollection services)
     {
         services.AddMetrics();
         services.AddSingleton<EdgeRefusals>();
+        services.AddSettings(ApiAccessOptions.Read);
+        services.AddAuthentication(ApiKeyAuthentication.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(ApiKeyAuthentication.Policy, p => p.AddAuthenticationSchemes(ApiKeyAuthentication.SchemeName).RequireAuthenticatedUser());
         return services;
     }
+
+    /// <summary>Says once, at startup, who can reach the API.</summary>
+    public static void ReportApiAccess(this WebApplication app)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("TelnyxAiService.Security");
+        if (app.Services.GetRequiredService<ApiAccessOptions>().ApiKey is null)
+        {
+            LogLocalOnly(logger);
+        }
+        else
+        {
+            LogKeyed(logger);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "API_KEY is not set: /api/* (but /api/health) answers only requests made on this machine; set API_KEY to use the API from the network")]
+    private static partial void LogLocalOnly(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "API: /api/* (but /api/health) needs Authorization: Bearer $API_KEY")]
+    private static partial void LogKeyed(ILogger logger);
 }

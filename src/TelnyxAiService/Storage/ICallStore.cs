@@ -54,6 +54,9 @@ public interface ICallStore
     /// <summary>Stores the batch and all its items (status pending, due now) in one transaction.</summary>
     Task CreateBatchAsync(NewBatch batch, CancellationToken cancellationToken);
 
+    /// <summary>Items of all batches still to be dialled or being dialled (the cap on queued numbers).</summary>
+    Task<int> CountQueuedItemsAsync(CancellationToken cancellationToken);
+
     /// <summary>
     /// Atomically moves up to <paramref name="limit"/> pending items due at <paramref name="now"/> to dialing, counts an
     /// attempt and marks them claimed by <paramref name="instanceId"/>. Concurrent claimers never get the same item.

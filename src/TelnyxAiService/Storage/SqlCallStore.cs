@@ -288,6 +288,15 @@ internal abstract class SqlCallStore(TimeProvider time) : ICallStore, IAsyncDisp
         await transaction.CommitAsync(cancellationToken);
     }
 
+    public async Task<int> CountQueuedItemsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+            "SELECT COUNT(*) FROM batch_items WHERE status IN (@pending, @dialing)",
+            new { pending = StorageText<BatchItemStatus>.Of(BatchItemStatus.Pending), dialing = StorageText<BatchItemStatus>.Of(BatchItemStatus.Dialing) },
+            cancellationToken: cancellationToken));
+    }
+
     public async Task<IReadOnlyList<BatchItem>> ClaimDueItemsAsync(string instanceId, int limit, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);

@@ -1,3 +1,4 @@
+using TelnyxAiService.Security;
 using TelnyxAiService.Audio;
 using TelnyxAiService.Configuration;
 using TelnyxAiService.Providers;
@@ -31,14 +32,14 @@ public static class TelephonyRegistration
             app.Logger.LogWarning("TELNYX_WEBHOOK_VERIFY=false: Telnyx webhooks are accepted WITHOUT signature verification");
         }
 
-        app.MapPost(TelnyxWebhookEndpoint.Path, TelnyxWebhookEndpoint.HandleAsync);
+        app.MapPost(TelnyxWebhookEndpoint.Path, TelnyxWebhookEndpoint.HandleAsync).WithRequestSizeLimit(TelnyxWebhookEndpoint.MaxBodyBytes);
         return app;
     }
 
     public static WebApplication MapMediaStream(this WebApplication app)
     {
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
-        app.Map(MediaStreamEndpoint.Path, MediaStreamEndpoint.HandleAsync);
+        app.Map(MediaStreamEndpoint.Path, MediaStreamEndpoint.HandleAsync).DisableRequestTimeout();
         return app;
     }
 }

@@ -14,7 +14,7 @@ namespace TelnyxAiService.Telephony.Telnyx;
 public static partial class TelnyxWebhookEndpoint
 {
     public const string Path = "/webhook/telnyx";
-    private const int MaxBodyBytes = 256 * 1024;
+    public const int MaxBodyBytes = 256 * 1024;
 
     /// <summary>Delivers webhooks that other instances relay to the sessions this instance holds.</summary>
     public static IServiceCollection AddRelayedWebhooks(this IServiceCollection services) =>

@@ -1,0 +1,41 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace TelnyxAiService.Calls;
+
+/// <summary>
+/// Reads an API request's JSON body into its typed record (source-generated, strict about types): 415 when it is not
+/// JSON, 413 past the endpoint's size limit, 400 naming the field when a value has the wrong type or the text is not
+/// valid JSON, UTF-8 or UTF-16 (unpaired surrogates).
+/// </summary>
+internal static class ApiJsonBody
+{
+    public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (!request.HasJsonContentType())
+        {
+            return (null, Results.Problem("Send the body as JSON (Content-Type: application/json).", statusCode: StatusCodes.Status415UnsupportedMediaType));
+        }
+
+        try
+        {
+            return await JsonSerializer.DeserializeAsync(request.Body, type, cancellationToken) is { } value
+                ? (value, null)
+                : (null, Invalid("body", "must be a JSON object"));
+        }
+        catch (JsonException e)
+        {
+            return (null, e.Path is null or "$"
+                ? Invalid("body", "is not valid JSON (or not UTF-8 text)")
+                : Invalid(e.Path.TrimStart('$', '.'), "has the wrong type, or holds text that is not valid UTF-8 or UTF-16"));
+        }
+        catch (BadHttpRequestException e)
+        {
+            return (null, Results.Problem("The request body was refused (too large or too slow).", statusCode: e.StatusCode));
+        }
+    }
+
+    private static IResult Invalid(string field, string problem) =>
+        Results.ValidationProblem(new Dictionary<string, string[]>(StringComparer.Ordinal) { [field] = [problem] });
+}
