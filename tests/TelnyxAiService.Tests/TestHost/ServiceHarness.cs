@@ -36,8 +36,9 @@ public sealed class HarnessOptions
 /// </summary>
 public sealed class ServiceHarness : IAsyncDisposable
 {
-    private ServiceHarness(TelnyxEmulator telnyx, AnthropicEmulator anthropic, DeepgramEmulator deepgram, ElevenLabsEmulator elevenLabs, StreamingCallee? callee, WebApplicationFactory<Program> factory, HttpClient client, Uri baseUrl)
+    private ServiceHarness(TelnyxEmulator telnyx, AnthropicEmulator anthropic, DeepgramEmulator deepgram, ElevenLabsEmulator elevenLabs, StreamingCallee? callee, WebApplicationFactory<Program> factory, HttpClient client, Uri baseUrl, IReadOnlyDictionary<string, string> settings)
     {
+        Settings = settings;
         BaseUrl = baseUrl;
         Telnyx = telnyx;
         Anthropic = anthropic;
@@ -63,6 +64,9 @@ public sealed class ServiceHarness : IAsyncDisposable
     public HttpClient Client { get; }
 
     public IServiceProvider Services => Factory.Services;
+
+    /// <summary>The settings the service was started with.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; }
 
     /// <summary>Where the service listens (http://127.0.0.1:port).</summary>
     public Uri BaseUrl { get; }
@@ -105,7 +109,7 @@ public sealed class ServiceHarness : IAsyncDisposable
         factory.UseKestrel();
         factory.StartServer();
         var client = factory.CreateClient();
-        return new ServiceHarness(telnyx, anthropic, deepgram, elevenLabs, callee, factory, client, new Uri($"http://127.0.0.1:{port}"));
+        return new ServiceHarness(telnyx, anthropic, deepgram, elevenLabs, callee, factory, client, new Uri($"http://127.0.0.1:{port}"), settings);
     }
 
     public async ValueTask DisposeAsync()
