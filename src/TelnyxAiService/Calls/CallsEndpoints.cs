@@ -1,7 +1,7 @@
 using TelnyxAiService.Configuration;
-using TelnyxAiService.Security;
 using TelnyxAiService.Conversation;
 using TelnyxAiService.Providers;
+using TelnyxAiService.Security;
 using TelnyxAiService.Storage;
 
 namespace TelnyxAiService.Calls;

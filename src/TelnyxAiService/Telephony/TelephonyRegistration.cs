@@ -1,7 +1,7 @@
-using TelnyxAiService.Security;
 using TelnyxAiService.Audio;
 using TelnyxAiService.Configuration;
 using TelnyxAiService.Providers;
+using TelnyxAiService.Security;
 using TelnyxAiService.Telephony.Telnyx;
 using TelnyxAiService.Telephony.Telnyx.MediaStream;
 
