@@ -49,9 +49,12 @@ public sealed class WebhookEndpointTests
                 break;
         }
 
+        using var refusals = new RefusalRecorder(harness.Services);
         var response = await harness.Client.SendAsync(request, Ct);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Webhook refused.", (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("detail").GetString());
+        Assert.Equal("webhook", Assert.Single(refusals.Refusals).Surface);
         await Task.Delay(200, Ct);
         Assert.True(await ActiveSessions(harness) == 1, "a refused hangup must not end the call");
         Assert.DoesNotContain(harness.Telnyx.Commands, c => c.Action == "hangup");
@@ -100,9 +103,11 @@ public sealed class WebhookEndpointTests
         var json = Encoding.UTF8.GetString(HangupBody(callId, callControlId));
         Assert.Contains(field, json, StringComparison.Ordinal);
 
+        using var refusals = new RefusalRecorder(harness.Services);
         var response = await PostSignedAsync(harness, Encoding.UTF8.GetBytes(json.Replace(field, wrong, StringComparison.Ordinal)));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal([("webhook", "malformed")], refusals.Refusals);
         var detail = (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("detail").GetString();
         Assert.Equal($"Malformed Telnyx webhook: {named} is malformed.", detail);
         await Task.Delay(200, Ct);
