@@ -44,7 +44,7 @@ internal sealed partial class TelnyxCallControl(
             stream?.Codec,
             stream?.SampleRate,
             stream?.AuthToken);
-        var response = await SendAsync(HttpMethod.Post, "calls", "dial", Serialize(body, TelnyxJson.Default.DialCommand), cancellationToken);
+        var response = await SendAsync(HttpMethod.Post, "calls", "dial", JsonSerializer.Serialize(body, TelnyxJson.Default.DialCommand), cancellationToken);
         var data = ReadCall(response, "dial");
         string Required(string? value, string name) =>
             value is { Length: > 0 } ? value : throw new Providers.ProviderException("telnyx", $"dial response has no data.{name}", retryable: false);
@@ -56,7 +56,9 @@ internal sealed partial class TelnyxCallControl(
     /// params have neither): the token travels in the stream URL, and each codec has its fixed rate.
     /// </remarks>
     public Task AnswerAsync(string callControlId, string callId, MediaStreamRequest? stream, CancellationToken cancellationToken) =>
-        ActionAsync(callControlId, "answer", Serialize(
+        ActionAsync(
+            callControlId,
+            "answer",
             new AnswerCommand(
                 ClientState(callId),
                 callId,
@@ -65,35 +67,45 @@ internal sealed partial class TelnyxCallControl(
                 stream?.Codec,
                 stream is null ? null : StreamMode,
                 stream?.Codec),
-            TelnyxJson.Default.AnswerCommand), cancellationToken);
+            TelnyxJson.Default.AnswerCommand,
+            cancellationToken);
 
     public Task SpeakAsync(string callControlId, string text, string language, CancellationToken cancellationToken) =>
-        ActionAsync(callControlId, "speak", Serialize(
+        ActionAsync(
+            callControlId,
+            "speak",
             new SpeakCommand(text, settings.SpeakVoice, SpeakLanguage(language), "text", NewCommandId()),
-            TelnyxJson.Default.SpeakCommand), cancellationToken);
+            TelnyxJson.Default.SpeakCommand,
+            cancellationToken);
 
     public Task StartTranscriptionAsync(string callControlId, string language, CancellationToken cancellationToken) =>
-        ActionAsync(callControlId, "transcription_start", Serialize(
+        ActionAsync(
+            callControlId,
+            "transcription_start",
             new TranscriptionStartCommand(
                 settings.TranscriptionEngine,
                 new TranscriptionEngineConfig(settings.TranscriptionEngine, language),
                 "inbound",
                 NewCommandId()),
-            TelnyxJson.Default.TranscriptionStartCommand), cancellationToken);
+            TelnyxJson.Default.TranscriptionStartCommand,
+            cancellationToken);
 
     public Task StopTranscriptionAsync(string callControlId, CancellationToken cancellationToken) =>
-        ActionAsync(callControlId, "transcription_stop", Serialize(new PlainCommand(NewCommandId()), TelnyxJson.Default.PlainCommand), cancellationToken);
+        ActionAsync(callControlId, "transcription_stop", new PlainCommand(NewCommandId()), TelnyxJson.Default.PlainCommand, cancellationToken);
 
     public Task StartPlaybackAsync(string callControlId, Uri audioUrl, CancellationToken cancellationToken) =>
-        ActionAsync(callControlId, "playback_start", Serialize(
+        ActionAsync(
+            callControlId,
+            "playback_start",
             new PlaybackStartCommand(
                 audioUrl.ToString(),
                 audioUrl.AbsolutePath.EndsWith(".wav", StringComparison.OrdinalIgnoreCase) ? "wav" : "mp3",
                 NewCommandId()),
-            TelnyxJson.Default.PlaybackStartCommand), cancellationToken);
+            TelnyxJson.Default.PlaybackStartCommand,
+            cancellationToken);
 
     public Task TransferAsync(string callControlId, string to, CancellationToken cancellationToken) =>
-        ActionAsync(callControlId, "transfer", Serialize(new TransferCommand(to, NewCommandId()), TelnyxJson.Default.TransferCommand), cancellationToken);
+        ActionAsync(callControlId, "transfer", new TransferCommand(to, NewCommandId()), TelnyxJson.Default.TransferCommand, cancellationToken);
 
     public async Task<CallState> GetCallAsync(string callControlId, CancellationToken cancellationToken)
     {
@@ -112,7 +124,7 @@ internal sealed partial class TelnyxCallControl(
     {
         try
         {
-            await ActionAsync(callControlId, "hangup", Serialize(new PlainCommand(NewCommandId()), TelnyxJson.Default.PlainCommand), cancellationToken);
+            await ActionAsync(callControlId, "hangup", new PlainCommand(NewCommandId()), TelnyxJson.Default.PlainCommand, cancellationToken);
         }
         catch (TelnyxApiException e) when (e.HasCode("90018"))
         {
@@ -132,8 +144,6 @@ internal sealed partial class TelnyxCallControl(
 
     private static string NewCommandId() => Guid.NewGuid().ToString();
 
-    private static string Serialize<T>(T body, JsonTypeInfo<T> type) => JsonSerializer.Serialize(body, type);
-
     private static TelnyxCallData? ReadCall(byte[] response, string command)
     {
         try
@@ -146,8 +156,8 @@ internal sealed partial class TelnyxCallControl(
         }
     }
 
-    private async Task ActionAsync(string callControlId, string action, string body, CancellationToken cancellationToken) =>
-        await SendAsync(HttpMethod.Post, $"calls/{Uri.EscapeDataString(callControlId)}/actions/{action}", action, body, cancellationToken);
+    private async Task ActionAsync<T>(string callControlId, string action, T body, JsonTypeInfo<T> type, CancellationToken cancellationToken) =>
+        await SendAsync(HttpMethod.Post, $"calls/{Uri.EscapeDataString(callControlId)}/actions/{action}", action, JsonSerializer.Serialize(body, type), cancellationToken);
 
     private async Task<byte[]> SendAsync(HttpMethod method, string path, string command, string? json, CancellationToken cancellationToken)
     {
