@@ -134,12 +134,66 @@ public sealed class TelnyxWebhookEventTests
     [InlineData("\"%%%not-base64\"")]
     [InlineData("\"/w==\"")]
     [InlineData("null")]
-    [InlineData("42")]
     public void TryParse_UnreadableClientState_IsNull(string clientState)
     {
         var body = Encoding.UTF8.GetBytes("""{"data":{"id":"x","event_type":"call.answered","payload":{"client_state":""" + clientState + "}}}");
 
         Assert.True(TelnyxWebhookEvent.TryParse(body, out var evt, out _));
         Assert.Null(evt!.ClientState);
+    }
+
+    [Theory]
+    [InlineData("""{"data":"call.answered"}""", "data")]
+    [InlineData("""{"data":{"id":"x","event_type":42}}""", "data.event_type")]
+    [InlineData("""{"data":{"id":42,"event_type":"call.answered"}}""", "data.id")]
+    [InlineData("""{"data":{"id":"x","event_type":"call.answered","payload":"call"}}""", "data.payload")]
+    [InlineData("""{"data":{"id":"x","event_type":"call.answered","occurred_at":"yesterday"}}""", "data.occurred_at")]
+    [InlineData("""{"data":{"id":"x","event_type":"call.answered","payload":{"client_state":42}}}""", "data.payload.client_state")]
+    [InlineData("""{"data":{"id":"x","event_type":"call.hangup","payload":{"sip_hangup_cause":200}}}""", "data.payload.sip_hangup_cause")]
+    [InlineData("""{"data":{"id":"x","event_type":"call.transcription","payload":{"transcription_data":{"is_final":"yes"}}}}""", "data.payload.transcription_data.is_final")]
+    [InlineData("""{"data":{"id":"x","event_type":"call.transcription","payload":{"transcription_data":"hello"}}}""", "data.payload.transcription_data")]
+    [InlineData("""{"data":{"id":"x","event_type":"call.answered"},"meta":{"attempt":"1"}}""", "meta.attempt")]
+    [InlineData("""{"data":{"id":"x","event_type":"call.answered"},"meta":[]}""", "meta")]
+    [InlineData("""{"data":{"id":"x","event_type":"\ud800"}}""", "data.event_type")]
+    [InlineData("""{"data":{"id":"x","event_type":"call.dtmf.received","payload":{"digit":"\udc00"}}}""", "data.payload.digit")]
+    [InlineData("""{"data":{"id":"x","event_type":"call.answered","payload":{"from":"+1\ud800x"}}}""", "data.payload.from")]
+    [InlineData("""{"data":{"id":"x","id":"y","event_type":"call.answered"}}""", "data.id")]
+    [InlineData("""{"data":{"id":"x","event_type":"call.answered","payload":{"<script>":[}}}""", "data.payload")]
+    public void TryParse_WrongTypeOrBadText_FailsNamingTheField(string body, string field)
+    {
+        Assert.False(TelnyxWebhookEvent.TryParse(Encoding.UTF8.GetBytes(body), out var evt, out var error));
+        Assert.Null(evt);
+        Assert.Equal($"{field} is malformed", error);
+    }
+
+    [Theory]
+    [InlineData("""{"data":{"id":"x","event_type":"call.BAD"}}""", "data.event_type")]
+    [InlineData("""{"data":{"id":"x","event_type":"call.answered","payload":{"call_control_id":"v3:BAD"}}}""", "data.payload.call_control_id")]
+    [InlineData("""{"data":{"id":"x","event_type":"call.answered","payload":{"codec":"BAD"}}}""", "body")]
+    public void TryParse_InvalidUtf8_FailsNamingTheField(string body, string field)
+    {
+        Assert.False(TelnyxWebhookEvent.TryParse(InvalidUtf8At("BAD", body), out _, out var error));
+        Assert.StartsWith($"{field} is ", error, StringComparison.Ordinal);
+    }
+
+    /// <summary>The body with <paramref name="marker"/> replaced by the bytes FF BF, which are not UTF-8.</summary>
+    private static byte[] InvalidUtf8At(string marker, string json)
+    {
+        var body = Encoding.UTF8.GetBytes(json.Replace(marker, "\u00ff", StringComparison.Ordinal));
+        body[Array.IndexOf(body, (byte)0xC3)] = 0xFF;
+        return body;
+    }
+
+    [Fact]
+    public void TryParse_UnknownFieldsAndEventType_Accepted()
+    {
+        var body = Encoding.UTF8.GetBytes("""
+            {"data":{"event_type":"call.conversation.ended","id":"e9","record_type":"event","extra":{"a":[1,2]},
+             "payload":{"call_control_id":"v3:x","call_quality_stats":{"inbound":{"mos":"4.5"}},"tags":["a"],"sampling_rate":8000}},
+             "meta":{"attempt":1,"delivered_to":"https://example.test/webhook/telnyx","region":"eu"},"other":null}
+            """);
+
+        Assert.True(TelnyxWebhookEvent.TryParse(body, out var evt, out var error), error);
+        Assert.Equal(("call.conversation.ended", "v3:x"), (evt.EventType, evt.CallControlId));
     }
 }

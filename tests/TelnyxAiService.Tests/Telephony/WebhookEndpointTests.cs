@@ -49,9 +49,12 @@ public sealed class WebhookEndpointTests
                 break;
         }
 
+        using var refusals = new RefusalRecorder(harness.Services);
         var response = await harness.Client.SendAsync(request, Ct);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Webhook refused.", (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("detail").GetString());
+        Assert.Equal("webhook", Assert.Single(refusals.Refusals).Surface);
         await Task.Delay(200, Ct);
         Assert.True(await ActiveSessions(harness) == 1, "a refused hangup must not end the call");
         Assert.DoesNotContain(harness.Telnyx.Commands, c => c.Action == "hangup");
@@ -86,6 +89,45 @@ public sealed class WebhookEndpointTests
         }
 
         await Wait.UntilAsync(async () => await ActiveSessions(harness) == 0, "the genuine hangup to end the call");
+    }
+
+    [Theory]
+    [InlineData("\"event_type\":\"call.hangup\"", "\"event_type\":42", "data.event_type")]
+    [InlineData("\"hangup_cause\":\"normal_clearing\"", "\"hangup_cause\":[\"normal_clearing\"]", "data.payload.hangup_cause")]
+    [InlineData("\"hangup_cause\":\"normal_clearing\"", "\"hangup_cause\":\"\\ud800\"", "data.payload.hangup_cause")]
+    [InlineData("\"record_type\":\"event\"", "\"record_type\":\"event\",\"payload\":\"<b>\"", "data.payload")]
+    public async Task Webhook_SignedButWrongTyped_400NamingTheFieldAndCallUntouched(string field, string wrong, string named)
+    {
+        await using var harness = await StartAsync();
+        var (callId, callControlId) = await PlaceCallAsync(harness);
+        var json = Encoding.UTF8.GetString(HangupBody(callId, callControlId));
+        Assert.Contains(field, json, StringComparison.Ordinal);
+
+        using var refusals = new RefusalRecorder(harness.Services);
+        var response = await PostSignedAsync(harness, Encoding.UTF8.GetBytes(json.Replace(field, wrong, StringComparison.Ordinal)));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal([("webhook", "malformed")], refusals.Refusals);
+        var detail = (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("detail").GetString();
+        Assert.Equal($"Malformed Telnyx webhook: {named} is malformed.", detail);
+        await Task.Delay(200, Ct);
+        Assert.Equal(1, await ActiveSessions(harness));
+        Assert.DoesNotContain(harness.Telnyx.Commands, c => c.Action == "hangup");
+    }
+
+    [Fact]
+    public async Task Webhook_UnknownEventType_200IgnoredAndCallUntouched()
+    {
+        await using var harness = await StartAsync();
+        var (callId, callControlId) = await PlaceCallAsync(harness);
+        var json = Encoding.UTF8.GetString(HangupBody(callId, callControlId)).Replace("call.hangup", "call.conversation.ended", StringComparison.Ordinal);
+
+        var response = await PostSignedAsync(harness, Encoding.UTF8.GetBytes(json));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("ignored", (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("status").GetString());
+        Assert.Equal(1, await ActiveSessions(harness));
+        Assert.DoesNotContain(harness.Telnyx.Commands, c => c.Action == "hangup");
     }
 
     [Fact]
@@ -174,6 +216,14 @@ public sealed class WebhookEndpointTests
         },
         meta = new { attempt = 1 },
     });
+
+    private static async Task<HttpResponseMessage> PostSignedAsync(ServiceHarness harness, byte[] body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/webhook/telnyx") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new("application/json");
+        Sign(request, new WebhookSigner(EmulatorSeed), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), body);
+        return await harness.Client.SendAsync(request, Ct);
+    }
 
     private static void Sign(HttpRequestMessage request, WebhookSigner signer, long timestamp, byte[] body)
     {

@@ -184,6 +184,12 @@ public sealed class ElevenLabsTextToSpeechTests
     [InlineData(502, "<html>Bad Gateway</html>", "HTTP 502: <html>Bad Gateway</html>", true)]
     [InlineData(400, """{"detail":"voice_id is not valid"}""", "HTTP 400: voice_id is not valid", false)]
     [InlineData(429, """{"detail":{"status":"system_busy","message":"Busy."}}""", "HTTP 429 system_busy: Busy.", true)]
+    [InlineData(429, """{"detail":{"status":"too_many_concurrent_requests"}}""", "HTTP 429 too_many_concurrent_requests: {\"detail\":{\"status\":\"too_many_concurrent_requests\"}}", true)]
+    [InlineData(422, """{"detail":[{"loc":["body","pronunciation_dictionary_locators",0,"version_id"],"msg":"Field required","type":"missing"},{"msg":"Bad"}]}""", "HTTP 422 validation_error: body.pronunciation_dictionary_locators.0.version_id: Field required; ?: Bad", false)]
+    [InlineData(500, """{"detail":{"status":42,"message":"Oops"}}""", "HTTP 500: {\"detail\":{\"status\":42,\"message\":\"Oops\"}}", true)]
+    [InlineData(500, """{"detail":[{"loc":[{"at":1}],"msg":"x"}]}""", "HTTP 500: {\"detail\":[{\"loc\":[{\"at\":1}],\"msg\":\"x\"}]}", true)]
+    [InlineData(503, """{"detail":{"status":"busy","message":"line\none"}}""", "HTTP 503 busy: line\\u000aone", true)]
+    [InlineData(503, """{"detail":{"status":"busy","message":"\ud800"}}""", "HTTP 503: {\"detail\":{\"status\":\"busy\",\"message\":\"\\ud800\"}}", true)]
     public async Task ErrorFrom_VendorErrorBodies_GiveMessageAndRetryability(int status, string body, string message, bool retryable)
     {
         using var response = new HttpResponseMessage((HttpStatusCode)status) { Content = new StringContent(body) };
@@ -192,6 +198,18 @@ public sealed class ElevenLabsTextToSpeechTests
 
         Assert.Equal($"elevenlabs: {message}", error.Message);
         Assert.Equal(retryable, error.Retryable);
+    }
+
+    [Fact]
+    public async Task ErrorFrom_RecordedQuotaExceeded_NotRetryable()
+    {
+        var body = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Fixtures", "elevenlabs", "http_error_401_quota_exceeded.recorded.json"), Token);
+        using var response = new HttpResponseMessage(HttpStatusCode.Unauthorized) { Content = new StringContent(body) };
+
+        var error = await ElevenLabsTextToSpeech.ErrorFromAsync(response, Token);
+
+        Assert.Equal("elevenlabs: HTTP 401 quota_exceeded: This request exceeds your quota. You have 11 characters remaining, while 70 characters are required for this request.", error.Message);
+        Assert.False(error.Retryable);
     }
 
     private static ElevenLabsOptions Options(Uri baseUrl, string apiKey) =>

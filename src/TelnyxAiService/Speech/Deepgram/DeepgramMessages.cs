@@ -6,11 +6,11 @@ namespace TelnyxAiService.Speech.Deepgram;
 /// <summary>The Deepgram live (v1) wire format: the listen URL, the control frames we send, the messages we read.</summary>
 internal static class DeepgramMessages
 {
-    public static ReadOnlyMemory<byte> KeepAlive { get; } = """{"type":"KeepAlive"}"""u8.ToArray();
+    public static ReadOnlyMemory<byte> KeepAlive { get; } = Control("KeepAlive");
 
-    public static ReadOnlyMemory<byte> Finalize { get; } = """{"type":"Finalize"}"""u8.ToArray();
+    public static ReadOnlyMemory<byte> Finalize { get; } = Control("Finalize");
 
-    public static ReadOnlyMemory<byte> CloseStream { get; } = """{"type":"CloseStream"}"""u8.ToArray();
+    public static ReadOnlyMemory<byte> CloseStream { get; } = Control("CloseStream");
 
     public static Uri ListenUri(DeepgramOptions options, AudioFormat format)
     {
@@ -31,33 +31,21 @@ internal static class DeepgramMessages
     /// The speech event a server message carries, or null for messages that carry none (Metadata, unknown types,
     /// interim results without words).
     /// </summary>
-    /// <exception cref="JsonException">The message is not JSON or lacks a field its type requires.</exception>
-    public static SpeechEvent? Parse(ReadOnlyMemory<byte> message)
+    /// <exception cref="JsonException">The message is not JSON, has a field of the wrong type or lacks one its type requires.</exception>
+    public static SpeechEvent? Parse(ReadOnlyMemory<byte> message) =>
+        JsonSerializer.Deserialize(message.Span, DeepgramJson.Default.DeepgramMessage) switch
+        {
+            DeepgramResults results => Transcript(results),
+            DeepgramSpeechStarted => new SpeechStarted(),
+            DeepgramUtteranceEnd => new UtteranceEnded(),
+            _ => null,
+        };
+
+    private static TranscriptUpdate? Transcript(DeepgramResults results)
     {
-        using var document = JsonDocument.Parse(message);
-        var root = document.RootElement;
-        try
-        {
-            return root.GetProperty("type").GetString() switch
-            {
-                "Results" => Results(root),
-                "SpeechStarted" => new SpeechStarted(),
-                "UtteranceEnd" => new UtteranceEnded(),
-                _ => null,
-            };
-        }
-        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or IndexOutOfRangeException)
-        {
-            throw new JsonException($"Deepgram message lacks a required field: {e.Message}", e);
-        }
+        var transcript = results.Channel.Alternatives.Count > 0 ? results.Channel.Alternatives[0].Transcript : "";
+        return !results.IsFinal && transcript.Length == 0 ? null : new TranscriptUpdate(transcript, results.IsFinal, results.SpeechFinal == true);
     }
 
-    private static TranscriptUpdate? Results(JsonElement root)
-    {
-        var alternatives = root.GetProperty("channel").GetProperty("alternatives");
-        var transcript = alternatives.GetArrayLength() > 0 ? alternatives[0].GetProperty("transcript").GetString() ?? "" : "";
-        var isFinal = root.GetProperty("is_final").GetBoolean();
-        var speechFinal = root.TryGetProperty("speech_final", out var value) && value.GetBoolean();
-        return !isFinal && transcript.Length == 0 ? null : new TranscriptUpdate(transcript, isFinal, speechFinal);
-    }
+    private static byte[] Control(string type) => JsonSerializer.SerializeToUtf8Bytes(new DeepgramControl(type), DeepgramJson.Default.DeepgramControl);
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using TelnyxAiService.Providers;
+using TelnyxAiService.Security;
 
 namespace TelnyxAiService.Telephony.Telnyx;
 
@@ -20,20 +21,11 @@ internal sealed class TelnyxApiException(HttpStatusCode statusCode, IReadOnlyLis
     /// <summary>Reads the error list from a response body; an unreadable body gives an empty list.</summary>
     public static IReadOnlyList<TelnyxError> ParseErrors(ReadOnlySpan<byte> body)
     {
-        var reader = new Utf8JsonReader(body);
         try
         {
-            using var document = JsonDocument.ParseValue(ref reader);
-            if (document.RootElement.ValueKind != JsonValueKind.Object
-                || !document.RootElement.TryGetProperty("errors", out var list)
-                || list.ValueKind != JsonValueKind.Array)
-            {
-                return [];
-            }
-
-            return [.. list.EnumerateArray()
-                .Where(e => e.ValueKind == JsonValueKind.Object)
-                .Select(e => new TelnyxError(Text(e, "code") ?? "", Text(e, "title"), Text(e, "detail")))];
+            return JsonSerializer.Deserialize(body, TelnyxJson.Default.TelnyxErrorBody)?.Errors is { } errors
+                ? [.. errors.Select(e => new TelnyxError(e.Code ?? "", e.Title, e.Detail))]
+                : [];
         }
         catch (JsonException)
         {
@@ -41,16 +33,9 @@ internal sealed class TelnyxApiException(HttpStatusCode statusCode, IReadOnlyLis
         }
     }
 
-    private static string? Text(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) ? value.ValueKind switch
-        {
-            JsonValueKind.String => value.GetString(),
-            JsonValueKind.Number => value.GetRawText(),
-            _ => null,
-        } : null;
-
+    /// <summary>Only the status, codes and titles: the detail and anything else upstream stays out of the message.</summary>
     private static string Describe(HttpStatusCode statusCode, IReadOnlyList<TelnyxError> errors) =>
         errors.Count == 0
             ? $"HTTP {(int)statusCode}"
-            : $"HTTP {(int)statusCode}: " + string.Join("; ", errors.Select(e => $"{e.Code} {e.Title}"));
+            : $"HTTP {(int)statusCode}: " + string.Join("; ", errors.Select(e => LogText.Escape($"{e.Code} {e.Title}")));
 }

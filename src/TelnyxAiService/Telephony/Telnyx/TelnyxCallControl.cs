@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 
 namespace TelnyxAiService.Telephony.Telnyx;
 
@@ -18,97 +18,101 @@ internal sealed partial class TelnyxCallControl(
     ILogger<TelnyxCallControl> logger) : ICallControl
 {
     private const int MaxAttempts = 3;
+
+    /// <summary>A bidirectional RTP stream of the caller's audio (inbound track), in one codec both ways.</summary>
+    private const string StreamTrack = "inbound_track";
+
+    private const string StreamMode = "rtp";
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(4);
 
     public async Task<DialResult> DialAsync(DialRequest request, CancellationToken cancellationToken)
     {
-        var body = new JsonObject
-        {
-            ["connection_id"] = options.ConnectionId,
-            ["to"] = request.To,
-            ["from"] = options.PhoneNumber,
-            ["webhook_url"] = options.WebhookUrl.ToString(),
-            ["client_state"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(request.CallId)),
-            ["command_id"] = request.CommandId,
-            ["timeout_secs"] = 30,
-        };
-        if (request.Stream is { } stream)
-        {
-            AddStream(body, stream);
-            body["stream_bidirectional_sampling_rate"] = stream.SampleRate;
-            body["stream_auth_token"] = stream.AuthToken;
-        }
-
-        using var response = await SendAsync(HttpMethod.Post, "calls", "dial", body, cancellationToken);
-        var data = response.RootElement.TryGetProperty("data", out var d) ? d : default;
-        string Required(string name) =>
-            data.ValueKind == JsonValueKind.Object && data.TryGetProperty(name, out var v) && v.GetString() is { Length: > 0 } s
-                ? s
-                : throw new Providers.ProviderException("telnyx", $"dial response has no data.{name}", retryable: false);
-        return new DialResult(Required("call_control_id"), Required("call_leg_id"), Required("call_session_id"));
+        var stream = request.Stream;
+        var body = new DialCommand(
+            options.ConnectionId,
+            request.To,
+            options.PhoneNumber,
+            options.WebhookUrl.ToString(),
+            ClientState(request.CallId),
+            request.CommandId,
+            TimeoutSecs: 30,
+            stream?.Url.OriginalString,
+            stream is null ? null : StreamTrack,
+            stream?.Codec,
+            stream is null ? null : StreamMode,
+            stream?.Codec,
+            stream?.SampleRate,
+            stream?.AuthToken);
+        var response = await SendAsync(HttpMethod.Post, "calls", "dial", JsonSerializer.Serialize(body, TelnyxJson.Default.DialCommand), cancellationToken);
+        var data = ReadCall(response, "dial");
+        string Required(string? value, string name) =>
+            value is { Length: > 0 } ? value : throw new Providers.ProviderException("telnyx", $"dial response has no data.{name}", retryable: false);
+        return new DialResult(Required(data?.CallControlId, "call_control_id"), Required(data?.CallLegId, "call_leg_id"), Required(data?.CallSessionId, "call_session_id"));
     }
 
     /// <remarks>
     /// Telnyx's answer takes no <c>stream_auth_token</c> nor <c>stream_bidirectional_sampling_rate</c> (the SDK's answer
     /// params have neither): the token travels in the stream URL, and each codec has its fixed rate.
     /// </remarks>
-    public Task AnswerAsync(string callControlId, string callId, MediaStreamRequest? stream, CancellationToken cancellationToken)
-    {
-        var body = new JsonObject
-        {
-            ["client_state"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(callId)),
-            ["command_id"] = callId,
-        };
-        if (stream is not null)
-        {
-            AddStream(body, stream);
-        }
-
-        return ActionAsync(callControlId, "answer", body, cancellationToken);
-    }
+    public Task AnswerAsync(string callControlId, string callId, MediaStreamRequest? stream, CancellationToken cancellationToken) =>
+        ActionAsync(
+            callControlId,
+            "answer",
+            new AnswerCommand(
+                ClientState(callId),
+                callId,
+                stream?.Url.OriginalString,
+                stream is null ? null : StreamTrack,
+                stream?.Codec,
+                stream is null ? null : StreamMode,
+                stream?.Codec),
+            TelnyxJson.Default.AnswerCommand,
+            cancellationToken);
 
     public Task SpeakAsync(string callControlId, string text, string language, CancellationToken cancellationToken) =>
-        ActionAsync(callControlId, "speak", new JsonObject
-        {
-            ["payload"] = text,
-            ["voice"] = settings.SpeakVoice,
-            ["language"] = SpeakLanguage(language),
-            ["payload_type"] = "text",
-        }, cancellationToken);
+        ActionAsync(
+            callControlId,
+            "speak",
+            new SpeakCommand(text, settings.SpeakVoice, SpeakLanguage(language), "text", NewCommandId()),
+            TelnyxJson.Default.SpeakCommand,
+            cancellationToken);
 
     public Task StartTranscriptionAsync(string callControlId, string language, CancellationToken cancellationToken) =>
-        ActionAsync(callControlId, "transcription_start", new JsonObject
-        {
-            ["transcription_engine"] = settings.TranscriptionEngine,
-            ["transcription_engine_config"] = new JsonObject
-            {
-                ["transcription_engine"] = settings.TranscriptionEngine,
-                ["language"] = language,
-            },
-            ["transcription_tracks"] = "inbound",
-        }, cancellationToken);
+        ActionAsync(
+            callControlId,
+            "transcription_start",
+            new TranscriptionStartCommand(
+                settings.TranscriptionEngine,
+                new TranscriptionEngineConfig(settings.TranscriptionEngine, language),
+                "inbound",
+                NewCommandId()),
+            TelnyxJson.Default.TranscriptionStartCommand,
+            cancellationToken);
 
     public Task StopTranscriptionAsync(string callControlId, CancellationToken cancellationToken) =>
-        ActionAsync(callControlId, "transcription_stop", new JsonObject(), cancellationToken);
+        ActionAsync(callControlId, "transcription_stop", new PlainCommand(NewCommandId()), TelnyxJson.Default.PlainCommand, cancellationToken);
 
     public Task StartPlaybackAsync(string callControlId, Uri audioUrl, CancellationToken cancellationToken) =>
-        ActionAsync(callControlId, "playback_start", new JsonObject
-        {
-            ["audio_url"] = audioUrl.ToString(),
-            ["audio_type"] = audioUrl.AbsolutePath.EndsWith(".wav", StringComparison.OrdinalIgnoreCase) ? "wav" : "mp3",
-        }, cancellationToken);
+        ActionAsync(
+            callControlId,
+            "playback_start",
+            new PlaybackStartCommand(
+                audioUrl.ToString(),
+                audioUrl.AbsolutePath.EndsWith(".wav", StringComparison.OrdinalIgnoreCase) ? "wav" : "mp3",
+                NewCommandId()),
+            TelnyxJson.Default.PlaybackStartCommand,
+            cancellationToken);
 
     public Task TransferAsync(string callControlId, string to, CancellationToken cancellationToken) =>
-        ActionAsync(callControlId, "transfer", new JsonObject { ["to"] = to }, cancellationToken);
+        ActionAsync(callControlId, "transfer", new TransferCommand(to, NewCommandId()), TelnyxJson.Default.TransferCommand, cancellationToken);
 
     public async Task<CallState> GetCallAsync(string callControlId, CancellationToken cancellationToken)
     {
         try
         {
-            using var response = await SendAsync(HttpMethod.Get, $"calls/{Uri.EscapeDataString(callControlId)}", "get", null, cancellationToken);
-            return new CallState(response.RootElement.TryGetProperty("data", out var data)
-                && data.TryGetProperty("is_alive", out var alive) && alive.ValueKind == JsonValueKind.True);
+            var response = await SendAsync(HttpMethod.Get, $"calls/{Uri.EscapeDataString(callControlId)}", "get", null, cancellationToken);
+            return new CallState(ReadCall(response, "get")?.IsAlive == true);
         }
         catch (TelnyxApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
@@ -120,7 +124,7 @@ internal sealed partial class TelnyxCallControl(
     {
         try
         {
-            await ActionAsync(callControlId, "hangup", new JsonObject(), cancellationToken);
+            await ActionAsync(callControlId, "hangup", new PlainCommand(NewCommandId()), TelnyxJson.Default.PlainCommand, cancellationToken);
         }
         catch (TelnyxApiException e) when (e.HasCode("90018"))
         {
@@ -136,25 +140,27 @@ internal sealed partial class TelnyxCallControl(
         _ => language,
     };
 
-    /// <summary>A bidirectional RTP stream of the caller's audio (inbound track), in one codec both ways.</summary>
-    private static void AddStream(JsonObject body, MediaStreamRequest stream)
+    private static string ClientState(string callId) => Convert.ToBase64String(Encoding.UTF8.GetBytes(callId));
+
+    private static string NewCommandId() => Guid.NewGuid().ToString();
+
+    private static TelnyxCallData? ReadCall(byte[] response, string command)
     {
-        body["stream_url"] = stream.Url.OriginalString;
-        body["stream_track"] = "inbound_track";
-        body["stream_codec"] = stream.Codec;
-        body["stream_bidirectional_mode"] = "rtp";
-        body["stream_bidirectional_codec"] = stream.Codec;
+        try
+        {
+            return response.Length == 0 ? null : JsonSerializer.Deserialize(response, TelnyxJson.Default.TelnyxCallResponse)?.Data;
+        }
+        catch (JsonException e)
+        {
+            throw new Providers.ProviderException("telnyx", $"{command} response is malformed", retryable: false, e);
+        }
     }
 
-    private async Task ActionAsync(string callControlId, string action, JsonObject body, CancellationToken cancellationToken)
-    {
-        body["command_id"] ??= Guid.NewGuid().ToString();
-        using var _ = await SendAsync(HttpMethod.Post, $"calls/{Uri.EscapeDataString(callControlId)}/actions/{action}", action, body, cancellationToken);
-    }
+    private async Task ActionAsync<T>(string callControlId, string action, T body, JsonTypeInfo<T> type, CancellationToken cancellationToken) =>
+        await SendAsync(HttpMethod.Post, $"calls/{Uri.EscapeDataString(callControlId)}/actions/{action}", action, JsonSerializer.Serialize(body, type), cancellationToken);
 
-    private async Task<JsonDocument> SendAsync(HttpMethod method, string path, string command, JsonObject? body, CancellationToken cancellationToken)
+    private async Task<byte[]> SendAsync(HttpMethod method, string path, string command, string? json, CancellationToken cancellationToken)
     {
-        var json = body?.ToJsonString();
         for (var attempt = 1; ; attempt++)
         {
             using var request = new HttpRequestMessage(method, path)
@@ -170,7 +176,7 @@ internal sealed partial class TelnyxCallControl(
             {
                 if (attempt == MaxAttempts)
                 {
-                    throw new Providers.ProviderException("telnyx", $"{command} failed: {e.Message}", retryable: true, e);
+                    throw new Providers.ProviderException("telnyx", $"{command} failed: Telnyx could not be reached", retryable: true, e);
                 }
 
                 LogRetry(logger, command, 0, attempt);
@@ -183,7 +189,7 @@ internal sealed partial class TelnyxCallControl(
                 var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
                 if (response.IsSuccessStatusCode)
                 {
-                    return bytes.Length == 0 ? JsonDocument.Parse("{}") : JsonDocument.Parse(bytes);
+                    return bytes;
                 }
 
                 var status = (int)response.StatusCode;

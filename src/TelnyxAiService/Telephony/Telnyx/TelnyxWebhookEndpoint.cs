@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text;
 using TelnyxAiService.Conversation;
+using TelnyxAiService.Security;
 
 namespace TelnyxAiService.Telephony.Telnyx;
 
@@ -21,11 +22,18 @@ public static partial class TelnyxWebhookEndpoint
         services.AddHostedService<RelayedWebhookReader>();
 
     internal static async Task<IResult> HandleAsync(
-        HttpContext http, TelnyxWebhookGate gate, SessionRegistry sessions, Storage.CallNotifier notifier, Calls.InboundCalls inbound, ILoggerFactory loggers)
+        HttpContext http,
+        TelnyxWebhookGate gate,
+        SessionRegistry sessions,
+        Storage.CallNotifier notifier,
+        Calls.InboundCalls inbound,
+        EdgeRefusals refusals,
+        ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(typeof(TelnyxWebhookEndpoint));
         if (http.Request.ContentLength > MaxBodyBytes)
         {
+            refusals.Refuse("webhook", "too-large");
             return Results.Problem("Webhook body too large.", statusCode: StatusCodes.Status413PayloadTooLarge);
         }
 
@@ -33,24 +41,26 @@ public static partial class TelnyxWebhookEndpoint
         await http.Request.Body.CopyToAsync(body, http.RequestAborted);
         if (body.Length > MaxBodyBytes)
         {
+            refusals.Refuse("webhook", "too-large");
             return Results.Problem("Webhook body too large.", statusCode: StatusCodes.Status413PayloadTooLarge);
         }
 
         var raw = new ReadOnlyMemory<byte>(body.GetBuffer(), 0, (int)body.Length);
         if (gate.Verify(http.Request.Headers, raw.Span) is { } refusal)
         {
-            LogRefused(logger, refusal);
-            return Results.Problem($"Webhook refused: {refusal}.", statusCode: StatusCodes.Status401Unauthorized);
+            refusals.Refuse("webhook", refusal);
+            return Results.Problem("Webhook refused.", statusCode: StatusCodes.Status401Unauthorized);
         }
 
-        if (!TelnyxWebhookEvent.TryParse(raw.Span, out var parsed, out var error) || parsed is not { } webhook)
+        if (!TelnyxWebhookEvent.TryParse(raw.Span, out var webhook, out var error))
         {
+            refusals.Refuse("webhook", "malformed");
             return Results.Problem($"Malformed Telnyx webhook: {error}.", statusCode: StatusCodes.Status400BadRequest);
         }
 
         if (!await gate.FirstDeliveryAsync(webhook, http.RequestAborted))
         {
-            return Results.Ok(new { Status = "duplicate" });
+            return Ack("duplicate");
         }
 
         if (webhook is { EventType: "call.initiated", Direction: "incoming", CallControlId: { } callControlId, CallLegId: { } legId, CallSessionId: { } sessionId }
@@ -67,19 +77,19 @@ public static partial class TelnyxWebhookEndpoint
                 return Results.Problem("The call could not be stored; retry.", statusCode: StatusCodes.Status503ServiceUnavailable);
             }
 
-            return Results.Ok(new { Status = "answering" });
+            return Ack("answering");
         }
 
         if (ToCallEvent(webhook) is not { } callEvent)
         {
-            return Results.Ok(new { Status = "ignored" });
+            return Ack("ignored");
         }
 
         if (sessions.Find(webhook.ClientState, webhook.CallControlId) is not { } session)
         {
             return notifier.Enabled && await notifier.PublishAsync(Encoding.UTF8.GetString(raw.Span), http.RequestAborted)
-                ? Results.Ok(new { Status = "relayed" })
-                : Results.Ok(new { Status = "ignored" });
+                ? Ack("relayed")
+                : Ack("ignored");
         }
 
         if (!session.Post(callEvent))
@@ -88,7 +98,7 @@ public static partial class TelnyxWebhookEndpoint
             return Results.Problem("The call is busy; retry.", statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
-        return Results.Ok(new { Status = "accepted" });
+        return Ack("accepted");
     }
 
     /// <summary>
@@ -98,12 +108,14 @@ public static partial class TelnyxWebhookEndpoint
     internal static void DeliverRelayed(string body, SessionRegistry sessions)
     {
         if (TelnyxWebhookEvent.TryParse(Encoding.UTF8.GetBytes(body), out var webhook, out _)
-            && ToCallEvent(webhook!) is { } callEvent
-            && sessions.Find(webhook!.ClientState, webhook.CallControlId) is { } session)
+            && ToCallEvent(webhook) is { } callEvent
+            && sessions.Find(webhook.ClientState, webhook.CallControlId) is { } session)
         {
             session.Post(callEvent);
         }
     }
+
+    private static IResult Ack(string status) => Results.Json(new WebhookAck(status), TelnyxJson.Default.WebhookAck);
 
     private static CallEvent? ToCallEvent(TelnyxWebhookEvent webhook) => webhook.EventType switch
     {
@@ -119,9 +131,6 @@ public static partial class TelnyxWebhookEndpoint
 
     [LoggerMessage(Level = LogLevel.Error, Message = "An incoming call could not be stored; Telnyx will redeliver its call.initiated")]
     private static partial void LogIncomingNotStored(ILogger logger, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a Telnyx webhook: {Reason}")]
-    private static partial void LogRefused(ILogger logger, string reason);
 }
 
 /// <summary>Signature check (secure by default) and delivery dedupe by event id, through the store.</summary>
@@ -129,7 +138,7 @@ internal sealed class TelnyxWebhookGate(TelnyxOptions options, Storage.ICallStor
 {
     private readonly TelnyxWebhookVerifier? _verifier = options.PublicKey is { } key ? new TelnyxWebhookVerifier(key, time) : null;
 
-    /// <summary>Null when the request may proceed, otherwise why it is refused.</summary>
+    /// <summary>Null when the request may proceed, otherwise why it is refused, in our own words.</summary>
     public string? Verify(IHeaderDictionary headers, ReadOnlySpan<byte> body)
     {
         if (!options.VerifyWebhooks)
@@ -139,7 +148,7 @@ internal sealed class TelnyxWebhookGate(TelnyxOptions options, Storage.ICallStor
 
         if (_verifier is null)
         {
-            return "TELNYX_PUBLIC_KEY is not set, so no webhook can be verified";
+            return "no-public-key";
         }
 
         var result = _verifier.Verify(headers, body);

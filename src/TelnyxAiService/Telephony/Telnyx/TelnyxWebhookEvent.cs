@@ -1,17 +1,20 @@
-using System.Globalization;
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using System.Text.Unicode;
 
 namespace TelnyxAiService.Telephony.Telnyx;
 
 /// <summary>
-/// One Telnyx Call Control webhook, read from <c>{"data":{event_type,id,occurred_at,payload},"meta":{attempt}}</c>.
+/// One Telnyx Call Control webhook, read from <see cref="TelnyxWebhookEnvelope"/>.
 /// Fields an event does not carry are null. <see cref="Status"/> is the status of call.speak.ended,
 /// call.playback.ended and call.gather.ended.
 /// </summary>
 internal sealed record TelnyxWebhookEvent(string Id, string EventType)
 {
     private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
+    private static readonly string[] Fields = [.. FieldsOf(TelnyxJson.Default.TelnyxWebhookEnvelope, "").OrderByDescending(f => f.Length)];
 
     public DateTimeOffset? OccurredAt { get; init; }
 
@@ -53,81 +56,90 @@ internal sealed record TelnyxWebhookEvent(string Id, string EventType)
 
     public string? StreamUrl { get; init; }
 
-    public static bool TryParse(ReadOnlySpan<byte> body, out TelnyxWebhookEvent? evt, out string? error)
+    /// <summary>
+    /// Reads a delivery strictly: a known field of the wrong type, text that is not valid UTF-8 or holds an unpaired
+    /// surrogate, or a missing data.id or data.event_type fails with an error naming the field. Unknown fields are ignored.
+    /// </summary>
+    public static bool TryParse(ReadOnlySpan<byte> body, [NotNullWhen(true)] out TelnyxWebhookEvent? evt, [NotNullWhen(false)] out string? error)
     {
         evt = null;
-        JsonDocument document;
+        TelnyxWebhookEnvelope? envelope;
         try
         {
-            var reader = new Utf8JsonReader(body);
-            document = JsonDocument.ParseValue(ref reader);
+            envelope = JsonSerializer.Deserialize(body, TelnyxJson.Default.TelnyxWebhookEnvelope);
         }
-        catch (JsonException)
+        catch (JsonException e)
         {
-            error = "body is not JSON";
+            error = $"{FieldAt(e.Path)} is malformed";
             return false;
         }
 
-        using (document)
+        if (!Utf8.IsValid(body))
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Object)
-            {
-                error = "no data object";
-                return false;
-            }
-
-            if (Text(data, "id") is not { Length: > 0 } id)
-            {
-                error = "no data.id";
-                return false;
-            }
-
-            if (Text(data, "event_type") is not { Length: > 0 } eventType)
-            {
-                error = "no data.event_type";
-                return false;
-            }
-
-            var payload = Object(data, "payload");
-            var transcription = Object(payload, "transcription_data");
-            evt = new TelnyxWebhookEvent(id, eventType)
-            {
-                OccurredAt = DateTimeOffset.TryParse(Text(data, "occurred_at"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : null,
-                Attempt = Object(root, "meta") is { } meta && meta.TryGetProperty("attempt", out var attempt) && attempt.TryGetInt32(out var n) ? n : null,
-                CallControlId = Text(payload, "call_control_id"),
-                CallLegId = Text(payload, "call_leg_id"),
-                CallSessionId = Text(payload, "call_session_id"),
-                ClientState = DecodeClientState(Text(payload, "client_state")),
-                Direction = Text(payload, "direction"),
-                From = Text(payload, "from"),
-                To = Text(payload, "to"),
-                HangupCause = Text(payload, "hangup_cause"),
-                HangupSource = Text(payload, "hangup_source"),
-                SipHangupCause = Text(payload, "sip_hangup_cause"),
-                Transcript = Text(transcription, "transcript"),
-                IsFinal = transcription is { } t && t.TryGetProperty("is_final", out var final) && final.ValueKind is JsonValueKind.True or JsonValueKind.False ? final.GetBoolean() : null,
-                Confidence = transcription is { } c && c.TryGetProperty("confidence", out var confidence) && confidence.TryGetDouble(out var value) ? value : null,
-                Status = Text(payload, "status"),
-                Digit = Text(payload, "digit"),
-                FailureReason = Text(payload, "failure_reason"),
-                StreamUrl = Text(payload, "stream_url"),
-            };
-            error = null;
-            return true;
+            error = "body is not valid UTF-8";
+            return false;
         }
+
+        if (envelope?.Data is not { } data)
+        {
+            error = "data is missing";
+            return false;
+        }
+
+        if (data.Id is not { Length: > 0 } id)
+        {
+            error = "data.id is missing";
+            return false;
+        }
+
+        if (data.EventType is not { Length: > 0 } eventType)
+        {
+            error = "data.event_type is missing";
+            return false;
+        }
+
+        var payload = data.Payload;
+        evt = new TelnyxWebhookEvent(id, eventType)
+        {
+            OccurredAt = data.OccurredAt,
+            Attempt = envelope.Meta?.Attempt,
+            CallControlId = payload?.CallControlId,
+            CallLegId = payload?.CallLegId,
+            CallSessionId = payload?.CallSessionId,
+            ClientState = DecodeClientState(payload?.ClientState),
+            Direction = payload?.Direction,
+            From = payload?.From,
+            To = payload?.To,
+            HangupCause = payload?.HangupCause,
+            HangupSource = payload?.HangupSource,
+            SipHangupCause = payload?.SipHangupCause,
+            Transcript = payload?.TranscriptionData?.Transcript,
+            IsFinal = payload?.TranscriptionData?.IsFinal,
+            Confidence = payload?.TranscriptionData?.Confidence,
+            Status = payload?.Status,
+            Digit = payload?.Digit,
+            FailureReason = payload?.FailureReason,
+            StreamUrl = payload?.StreamUrl,
+        };
+        error = null;
+        return true;
     }
 
-    private static JsonElement? Object(JsonElement? parent, string name) =>
-        parent is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Object ? value : null;
+    /// <summary>
+    /// The field a <see cref="JsonException.Path"/> points into (<c>$.data.payload.to</c> gives <c>data.payload.to</c>), or
+    /// "body": only our own field names, never a name taken from the request.
+    /// </summary>
+    private static string FieldAt(string? path)
+    {
+        var field = path is not null && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : "";
+        return Fields.FirstOrDefault(f => field == f || field.StartsWith(f + ".", StringComparison.Ordinal) || field.StartsWith(f + "[", StringComparison.Ordinal))
+            ?? "body";
+    }
 
-    private static string? Text(JsonElement? parent, string name) =>
-        parent is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(name, out var value) ? value.ValueKind switch
-        {
-            JsonValueKind.String => value.GetString(),
-            JsonValueKind.Number => value.GetRawText(),
-            _ => null,
-        } : null;
+    private static IEnumerable<string> FieldsOf(JsonTypeInfo type, string prefix) =>
+        type.Kind != JsonTypeInfoKind.Object
+            ? []
+            : type.Properties.SelectMany(p => FieldsOf(TelnyxJson.Default.GetTypeInfo(p.PropertyType)!, $"{prefix}{p.Name}.").Prepend(prefix + p.Name));
 
     private static string? DecodeClientState(string? base64)
     {

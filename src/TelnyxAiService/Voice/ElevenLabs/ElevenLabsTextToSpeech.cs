@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using TelnyxAiService.Audio;
 using TelnyxAiService.Providers;
+using TelnyxAiService.Security;
 
 namespace TelnyxAiService.Voice.ElevenLabs;
 
@@ -135,45 +135,23 @@ internal sealed partial class ElevenLabsTextToSpeech(HttpClient http, ElevenLabs
     {
         var code = (int)response.StatusCode;
         var raw = await response.Content.ReadAsStringAsync(cancellationToken);
-        string? status = null;
-        var message = raw.Length > 300 ? raw[..300] : raw;
+        ElevenLabsErrorDetail? detail = null;
         try
         {
-            using var json = JsonDocument.Parse(raw);
-            if (json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("detail", out var detail))
-            {
-                switch (detail.ValueKind)
-                {
-                    case JsonValueKind.Object:
-                        status = detail.TryGetProperty("status", out var s) ? s.GetString() : null;
-                        message = detail.TryGetProperty("message", out var m) ? m.GetString() ?? message : message;
-                        break;
-                    case JsonValueKind.Array:
-                        status = "validation_error";
-                        message = string.Join("; ", detail.EnumerateArray().Select(ValidationProblem));
-                        break;
-                    case JsonValueKind.String:
-                        message = detail.GetString()!;
-                        break;
-                }
-            }
+            detail = JsonSerializer.Deserialize(raw, ElevenLabsJson.Default.ElevenLabsErrorBody)?.Detail;
         }
         catch (JsonException)
         {
         }
 
+        var status = detail?.Status;
+        var message = detail?.Problems is { } problems ? string.Join("; ", problems.Select(ValidationProblem)) : detail?.Message ?? raw;
         var retryable = status != "quota_exceeded" && (response.StatusCode == HttpStatusCode.TooManyRequests || code >= 500);
-        return new ProviderException(Provider, $"HTTP {code}{(status is null ? "" : $" {status}")}: {message}", retryable);
+        return new ProviderException(Provider, $"HTTP {code}{(status is null ? "" : $" {LogText.Escape(status)}")}: {LogText.Escape(message)}", retryable);
     }
 
-    private static string ValidationProblem(JsonElement item)
-    {
-        var location = item.TryGetProperty("loc", out var loc) && loc.ValueKind == JsonValueKind.Array
-            ? string.Join('.', loc.EnumerateArray().Select(p => p.ToString()))
-            : "?";
-        var text = item.TryGetProperty("msg", out var msg) ? msg.GetString() : null;
-        return $"{location}: {text}";
-    }
+    private static string ValidationProblem(ElevenLabsValidationProblem problem) =>
+        $"{(problem.Loc is { } loc ? string.Join('.', loc.Select(p => p.Text)) : "?")}: {problem.Msg}";
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "ElevenLabs first audio after {Milliseconds:0} ms")]
     private static partial void LogFirstAudio(ILogger logger, double milliseconds);
@@ -181,20 +159,3 @@ internal sealed partial class ElevenLabsTextToSpeech(HttpClient http, ElevenLabs
     [LoggerMessage(Level = LogLevel.Warning, Message = "ElevenLabs request failed, retrying once: {Reason}")]
     private static partial void LogRetry(ILogger logger, string reason);
 }
-
-internal sealed record VoiceSettings(
-    [property: JsonPropertyName("stability")] double Stability,
-    [property: JsonPropertyName("similarity_boost")] double SimilarityBoost,
-    [property: JsonPropertyName("speed")] double Speed);
-
-internal sealed record SpeechRequest(
-    [property: JsonPropertyName("text")] string Text,
-    [property: JsonPropertyName("model_id")] string ModelId,
-    [property: JsonPropertyName("language_code")] string LanguageCode,
-    [property: JsonPropertyName("voice_settings")] VoiceSettings VoiceSettings)
-{
-    public static VoiceSettings DefaultVoiceSettings { get; } = new(0.5, 0.75, 1.0);
-}
-
-[JsonSerializable(typeof(SpeechRequest))]
-internal sealed partial class ElevenLabsJson : JsonSerializerContext;
