@@ -226,9 +226,9 @@ public sealed class MediaStreamRobustnessTests
     {
         var response = await harness.Client.PostAsJsonAsync("/api/call/initiate", new { telefono = "+34600111222", nombre = "Ana", saludo = Greeting }, Ct);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        var created = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
-        var dial = await harness.Telnyx.WaitForCommandAsync(c => c.Action == "dial", TimeSpan.FromSeconds(10), Ct);
-        return (new Uri(dial.Body.GetProperty("stream_url").GetString()!), created.GetProperty("call_control_id").GetString()!);
+        var callControlId = (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("call_control_id").GetString()!;
+        var dial = await harness.Telnyx.WaitForCommandAsync(c => c.Action == "dial" && c.CallControlId == callControlId, TimeSpan.FromSeconds(10), Ct);
+        return (new Uri(dial.Body.GetProperty("stream_url").GetString()!), callControlId);
     }
 
     private static async Task<HttpStatusCode> HandshakeStatusAsync(Uri url)
