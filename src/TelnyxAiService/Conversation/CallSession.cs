@@ -25,6 +25,7 @@ public sealed class CallSession : IDisposable
     private readonly Lock _gate = new();
     private readonly TaskCompletionSource<CallEndReason> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private DateTimeOffset _lastTurnEnded;
+    private int _streamAttached;
 
     public CallSession(string callId, string phone, CallBrief brief, string greeting, bool useMediaStream, DateTimeOffset createdAt)
     {
@@ -59,6 +60,12 @@ public sealed class CallSession : IDisposable
     public StreamConversation? Stream { get; set; }
 
     public CallStatus Status { get; set; } = CallStatus.Dialing;
+
+    /// <summary>Claims the call's media stream for one connection; false while another connection holds it.</summary>
+    public bool TryAttachStream() => Interlocked.Exchange(ref _streamAttached, 1) == 0;
+
+    /// <summary>Releases the claim <see cref="TryAttachStream"/> took, so a later connection may attach.</summary>
+    public void DetachStream() => Volatile.Write(ref _streamAttached, 0);
 
     /// <summary>When the callee answered; null while ringing and for calls never answered.</summary>
     public DateTimeOffset? AnsweredAt { get; private set; }

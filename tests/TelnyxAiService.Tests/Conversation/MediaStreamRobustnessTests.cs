@@ -77,8 +77,8 @@ public sealed class MediaStreamRobustnessTests
         await SendTextAsync(socket, """{"event":"media","sequence_number":"4"}""");
         await SendTextAsync(socket, """{"event":"no_such_event","sequence_number":"5","stream_id":"x"}""");
         await SendTextAsync(socket, """["an","array"]""");
-        await SendTextAsync(socket, $$$"""{"event":"media","media":{"track":"inbound","payload":"{{{new string('!', 1024 * 1024)}}}"}}""");
-        await SendTextAsync(socket, new string('x', 1024 * 1024));
+        await SendTextAsync(socket, $$$"""{"event":"media","media":{"track":"inbound","payload":"{{{new string('!', 60 * 1024)}}}"}}""");
+        await SendTextAsync(socket, """{"event":"mark","mark":{"name":"\ud800"}}""");
         await socket.SendAsync(new byte[] { 0xde, 0xad, 0xbe, 0xef }, WebSocketMessageType.Binary, true, Ct);
 
         // Then real audio, paced like Telnyx: silence, the caller's line, silence while the agent answers.
@@ -118,14 +118,117 @@ public sealed class MediaStreamRobustnessTests
         Assert.Equal(StreamCalls.FramesOf(Answer), answer.Count);
     }
 
+    [Fact]
+    public async Task Stream_SecondConnectionWhileFirstLive_RefusedWith409AndCallUntouched()
+    {
+        await using var harness = await ServiceHarness.StartAsync(new HarnessOptions(), Ct);
+        var (streamUrl, callControlId) = await DialAsync(harness);
+        using var first = await StartStreamAsync(streamUrl, callControlId);
+        await Wait.UntilAsync(() => harness.Deepgram.HandshakeCount == 1, "the first stream's speech-to-text session");
+
+        Assert.Equal(HttpStatusCode.Conflict, await HandshakeStatusAsync(streamUrl));
+
+        await SendTextAsync(first, """{"event":"dtmf","dtmf":{"digit":"1"}}""");
+        await SendTextAsync(first, """{"event":"stop","stop":{}}""");
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, await ReadUntilCloseAsync(first));
+        Assert.Equal(1, harness.Deepgram.HandshakeCount);
+        Assert.DoesNotContain(harness.Telnyx.Commands, c => c.Action == "hangup");
+    }
+
+    [Fact]
+    public async Task Stream_FirstConnectionEndsBeforeStart_ClaimReleasedForTheNext()
+    {
+        await using var harness = await ServiceHarness.StartAsync(new HarnessOptions(), Ct);
+        var (streamUrl, callControlId) = await DialAsync(harness);
+        using (var first = new ClientWebSocket())
+        {
+            await first.ConnectAsync(streamUrl, Ct);
+            await first.CloseAsync(WebSocketCloseStatus.NormalClosure, null, Ct);
+        }
+
+        using var second = await ConnectWhenFreeAsync(streamUrl);
+        await SendTextAsync(second, Start(callControlId, "PCMU", 8000));
+        await Wait.UntilAsync(() => harness.Deepgram.HandshakeCount == 1, "the second stream's speech-to-text session");
+        await SendTextAsync(second, """{"event":"stop","stop":{}}""");
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, await ReadUntilCloseAsync(second));
+    }
+
+    [Fact]
+    public async Task Stream_HostileFramesOnOneCall_OtherCallUnaffected()
+    {
+        await using var harness = await ServiceHarness.StartAsync(new HarnessOptions(), Ct);
+        var (hostileUrl, hostileCall) = await DialAsync(harness);
+        var (calmUrl, calmCall) = await DialAsync(harness);
+        using var hostile = await StartStreamAsync(hostileUrl, hostileCall);
+        using var calm = await StartStreamAsync(calmUrl, calmCall);
+        await Wait.UntilAsync(() => harness.Deepgram.HandshakeCount == 2, "both speech-to-text sessions");
+
+        await SendTextAsync(hostile, "this is not JSON at all {");
+        await SendTextAsync(hostile, """{"event":"media","sequence_number":"2","media":{"payload":"@@"}}""");
+        await SendTextAsync(hostile, """{"event":"error","payload":{"code":"1","title":"forged\nline","detail":"\u2028"}}""");
+        await hostile.SendAsync(new byte[] { 0xde, 0xad }, WebSocketMessageType.Binary, true, Ct);
+        await SendTextAsync(hostile, new string('x', 65 * 1024));
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, await ReadUntilCloseAsync(hostile));
+        await harness.Telnyx.WaitForCommandAsync(c => c.Action == "hangup" && c.CallControlId == hostileCall, TimeSpan.FromSeconds(10), Ct);
+
+        Assert.Equal(WebSocketState.Open, calm.State);
+        await SendTextAsync(calm, """{"event":"stop","stop":{}}""");
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, await ReadUntilCloseAsync(calm));
+        Assert.DoesNotContain(harness.Telnyx.Commands, c => c.Action == "hangup" && c.CallControlId == calmCall);
+    }
+
+    private static async Task<ClientWebSocket> StartStreamAsync(Uri streamUrl, string callControlId)
+    {
+        var socket = new ClientWebSocket();
+        await socket.ConnectAsync(streamUrl, Ct);
+        await SendTextAsync(socket, Connected());
+        await SendTextAsync(socket, Start(callControlId, "PCMU", 8000));
+        return socket;
+    }
+
+    /// <summary>Connects, retrying while the service still refuses (the previous connection's claim not yet released).</summary>
+    private static async Task<ClientWebSocket> ConnectWhenFreeAsync(Uri streamUrl)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            var socket = new ClientWebSocket();
+            try
+            {
+                await socket.ConnectAsync(streamUrl, timeout.Token);
+                return socket;
+            }
+            catch (WebSocketException)
+            {
+                socket.Dispose();
+                await Task.Delay(25, timeout.Token);
+            }
+        }
+    }
+
+    /// <summary>Reads what the service sends until its close frame, answers it, and returns its status.</summary>
+    private static async Task<WebSocketCloseStatus?> ReadUntilCloseAsync(ClientWebSocket socket)
+    {
+        var buffer = new byte[64 * 1024];
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        while ((await socket.ReceiveAsync(buffer, timeout.Token)).MessageType != WebSocketMessageType.Close)
+        {
+        }
+
+        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
+        return socket.CloseStatus;
+    }
+
     /// <summary>Places a call with nobody on its media stream (no scripted caller): the stream URL and call id to play Telnyx with.</summary>
     private static async Task<(Uri StreamUrl, string CallControlId)> DialAsync(ServiceHarness harness)
     {
         var response = await harness.Client.PostAsJsonAsync("/api/call/initiate", new { telefono = "+34600111222", nombre = "Ana", saludo = Greeting }, Ct);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        var created = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
-        var dial = await harness.Telnyx.WaitForCommandAsync(c => c.Action == "dial", TimeSpan.FromSeconds(10), Ct);
-        return (new Uri(dial.Body.GetProperty("stream_url").GetString()!), created.GetProperty("call_control_id").GetString()!);
+        var callControlId = (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("call_control_id").GetString()!;
+        var dial = await harness.Telnyx.WaitForCommandAsync(c => c.Action == "dial" && c.CallControlId == callControlId, TimeSpan.FromSeconds(10), Ct);
+        return (new Uri(dial.Body.GetProperty("stream_url").GetString()!), callControlId);
     }
 
     private static async Task<HttpStatusCode> HandshakeStatusAsync(Uri url)

@@ -1,24 +1,25 @@
-using System.Net.WebSockets;
 using TelnyxAiService.Audio;
 using TelnyxAiService.Conversation;
 using TelnyxAiService.Recordings;
+using TelnyxAiService.Security;
 
 namespace TelnyxAiService.Telephony.Telnyx.MediaStream;
 
 /// <summary>
 /// <c>/stream/media</c>: Telnyx connects here when a call with a stream is answered. The connection must present the
 /// call's secret (the <c>token</c> query parameter we put in stream_url, or the x-telnyx-streaming-auth-token header),
-/// and its <c>start</c> frame must name that call.
+/// and its <c>start</c> frame must name that call. A call takes one stream at a time: a second connection with the same
+/// secret is refused before the upgrade and leaves the live one alone.
 /// </summary>
 public static partial class MediaStreamEndpoint
 {
     public const string Path = "/stream/media";
 
-    public static async Task HandleAsync(HttpContext http, SessionRegistry sessions, ConversationServices conversations, RecordingUploader recordings, FrameClock clock, TimeProvider time, ILoggerFactory loggers)
+    public static async Task HandleAsync(HttpContext http, SessionRegistry sessions, ConversationServices conversations, RecordingUploader recordings, FrameClock clock, TimeProvider time, EdgeRefusals refusals, ILoggerFactory loggers)
     {
-        var logger = loggers.CreateLogger(typeof(MediaStreamEndpoint));
         if (!http.WebSockets.IsWebSocketRequest)
         {
+            refusals.Refuse("media", "not a WebSocket request");
             await Results.Problem("This endpoint only accepts Telnyx media-stream WebSocket connections.", statusCode: StatusCodes.Status400BadRequest).ExecuteAsync(http);
             return;
         }
@@ -27,30 +28,43 @@ public static partial class MediaStreamEndpoint
         var session = token is null ? null : sessions.FindByStreamToken(token);
         if (session is null)
         {
-            LogRejected(logger, "unknown or missing stream token");
+            refusals.Refuse("media", "unknown or missing stream token");
             await Results.Problem("Unknown or missing stream token.", statusCode: StatusCodes.Status401Unauthorized).ExecuteAsync(http);
             return;
         }
 
-        using var socket = await http.WebSockets.AcceptWebSocketAsync();
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(session.Ending, http.RequestAborted);
-        StreamStart? start;
-        using (var startTimeout = CancellationTokenSource.CreateLinkedTokenSource(cts.Token))
+        if (!session.TryAttachStream())
         {
-            startTimeout.CancelAfter(TimeSpan.FromSeconds(10));
-            start = await TelnyxMediaConnection.ReadStartAsync(socket, startTimeout.Token);
+            refusals.Refuse("media", "stream already attached");
+            await Results.Problem("The call already has a media stream.", statusCode: StatusCodes.Status409Conflict).ExecuteAsync(http);
+            return;
         }
 
+        try
+        {
+            await StreamAsync(http, session, conversations, recordings, clock, time, refusals, loggers.CreateLogger(typeof(MediaStreamEndpoint)));
+        }
+        finally
+        {
+            session.DetachStream();
+        }
+    }
+
+    private static async Task StreamAsync(HttpContext http, CallSession session, ConversationServices conversations, RecordingUploader recordings, FrameClock clock, TimeProvider time, EdgeRefusals refusals, ILogger logger)
+    {
+        using var socket = await http.WebSockets.AcceptWebSocketAsync();
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(session.Ending, http.RequestAborted);
+        var start = await TelnyxMediaConnection.ReadStartAsync(socket, time, cts.Token);
         if (start?.Format is not { } format || (session.CallControlId is { } expected && start.CallControlId != expected))
         {
-            LogRejected(logger, start is null ? "no start frame" : $"start frame for another call or unsupported format {start.Encoding}/{start.SampleRate}");
-            await RefuseAsync(socket);
+            refusals.Refuse("media", start is null ? "no start frame" : start.Format is null ? "unsupported format" : "start frame for another call");
+            await TelnyxMediaConnection.RefuseAsync(socket, time);
             return;
         }
 
         LogStreamStarted(logger, session.CallId, format.ToString());
         var recorder = recordings.CreateRecorder(format);
-        var connection = new TelnyxMediaConnection(socket, format, session.CallId, clock, time, logger, recorder);
+        var connection = new TelnyxMediaConnection(socket, format, session.CallId, clock, time, refusals, logger, recorder);
         var transport = connection.RunAsync(cts.Token);
         var conversation = conversations.ConverseAsync(session, connection, cts.Token);
         await Task.WhenAny(transport, conversation);
@@ -68,36 +82,17 @@ public static partial class MediaStreamEndpoint
             }
             else
             {
-                await HangUpQuietlyAsync(conversations.CallControl, session, logger);
+                await HangUpQuietlyAsync(conversations.CallControl, session, time, logger);
                 session.End(CallEndReason.StreamFailed);
             }
         }
     }
 
-    /// <summary>Closes a stream that did not start properly, unless it is already gone.</summary>
-    private static async Task RefuseAsync(WebSocket socket)
-    {
-        if (socket.State != WebSocketState.Open)
-        {
-            return;
-        }
-
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-        try
-        {
-            await socket.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, "bad start", timeout.Token);
-        }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException)
-        {
-            socket.Abort();
-        }
-    }
-
-    private static async Task HangUpQuietlyAsync(ICallControl callControl, CallSession session, ILogger logger)
+    private static async Task HangUpQuietlyAsync(ICallControl callControl, CallSession session, TimeProvider time, ILogger logger)
     {
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5), time);
             await callControl.HangupAsync(session.CallControlId!, timeout.Token);
         }
         catch (Exception e) when (e is Providers.ProviderException or OperationCanceledException)
@@ -105,9 +100,6 @@ public static partial class MediaStreamEndpoint
             LogHangupFailed(logger, session.CallId, e);
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected a media-stream connection: {Reason}")]
-    private static partial void LogRejected(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Call {CallId}: media stream started ({Format})")]
     private static partial void LogStreamStarted(ILogger logger, string callId, string format);

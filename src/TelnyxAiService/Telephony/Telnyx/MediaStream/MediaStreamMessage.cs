@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using TelnyxAiService.Audio;
 
 namespace TelnyxAiService.Telephony.Telnyx.MediaStream;
@@ -10,39 +12,42 @@ namespace TelnyxAiService.Telephony.Telnyx.MediaStream;
 /// </summary>
 public abstract record MediaStreamMessage
 {
-    public static bool TryParse(ReadOnlySpan<byte> json, out MediaStreamMessage? message, out string? error)
+    /// <summary>
+    /// Reads one frame. Unknown events and fields are ignored; a known field that is missing or of the wrong type
+    /// (including invalid base64, UTF-8 or surrogates) fails the frame with an error naming the field.
+    /// </summary>
+    public static bool TryParse(ReadOnlySpan<byte> json, [NotNullWhen(true)] out MediaStreamMessage? message, [NotNullWhen(false)] out string? error)
     {
-        message = null;
-        error = null;
+        Frame? frame;
         try
         {
-            var reader = new Utf8JsonReader(json);
-            using var document = JsonDocument.ParseValue(ref reader);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("event", out var eventName) || eventName.ValueKind != JsonValueKind.String)
-            {
-                error = "no event name";
-                return false;
-            }
-
-            message = eventName.GetString() switch
-            {
-                "connected" => new StreamConnected(),
-                "start" => ParseStart(root),
-                "media" => ParseMedia(root),
-                "dtmf" => new StreamDtmf(Text(Object(root, "dtmf"), "digit") ?? throw new FormatException("dtmf.digit missing")),
-                "mark" => new StreamMark(Text(Object(root, "mark"), "name") ?? throw new FormatException("mark.name missing")),
-                "stop" => new StreamStop(),
-                "error" => ParseError(root),
-                var other => new StreamUnknown(other ?? ""),
-            };
-            return true;
+            frame = JsonSerializer.Deserialize(json, MediaStreamJson.Default.Frame);
         }
-        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or KeyNotFoundException)
+        catch (JsonException e)
         {
-            error = e.Message;
+            (message, error) = (null, $"{e.Path ?? "$"} is malformed");
             return false;
         }
+
+        (message, error) = frame switch
+        {
+            null or { Event: null } => Missing("event"),
+            { Event: "connected" } => (new StreamConnected(), null),
+            { Event: "start", Start: { CallControlId: { } callControlId, MediaFormat: { Encoding: { } encoding } format } start } =>
+                (new StreamStart(frame.StreamId ?? "", callControlId, start.ClientState, encoding, format.SampleRate ?? 8000), null),
+            { Event: "start", Start.CallControlId: not null } => Missing("start.media_format.encoding"),
+            { Event: "start" } => Missing("start.call_control_id"),
+            { Event: "media", Media: { Payload: { } payload } media } => (new StreamMedia(payload, media.Track ?? "inbound", frame.SequenceNumber, media.Chunk, media.Timestamp), null),
+            { Event: "media" } => Missing("media.payload"),
+            { Event: "dtmf", Dtmf.Digit: { } digit } => (new StreamDtmf(digit), null),
+            { Event: "dtmf" } => Missing("dtmf.digit"),
+            { Event: "mark", Mark.Name: { } name } => (new StreamMark(name), null),
+            { Event: "mark" } => Missing("mark.name"),
+            { Event: "stop" } => (new StreamStop(), null),
+            { Event: "error", Payload: var payload } => (new StreamError(payload?.Code ?? 0, payload?.Title ?? "", payload?.Detail ?? ""), null),
+            { Event: var other } => (new StreamUnknown(other), null),
+        };
+        return message is not null;
     }
 
     /// <summary>An agent audio frame: the raw codec bytes of one frame, base64, no RTP header.</summary>
@@ -66,52 +71,7 @@ public abstract record MediaStreamMessage
 
     public static byte[] Mark(string name) => JsonSerializer.SerializeToUtf8Bytes(new MarkFrame("mark", new MarkName(name)), MediaStreamJson.Default.MarkFrame);
 
-    private static StreamStart ParseStart(JsonElement root)
-    {
-        var start = Object(root, "start");
-        var format = Object(start, "media_format");
-        return new StreamStart(
-            Text(root, "stream_id") ?? "",
-            Text(start, "call_control_id") ?? throw new FormatException("start.call_control_id missing"),
-            Text(start, "client_state"),
-            Text(format, "encoding") ?? throw new FormatException("media_format.encoding missing"),
-            Number(format, "sample_rate") ?? 8000);
-    }
-
-    private static StreamMedia ParseMedia(JsonElement root)
-    {
-        var media = Object(root, "media");
-        var payload = Text(media, "payload") ?? throw new FormatException("media.payload missing");
-        return new StreamMedia(Convert.FromBase64String(payload), Text(media, "track") ?? "inbound", Number(media, "chunk"));
-    }
-
-    private static StreamError ParseError(JsonElement root)
-    {
-        var payload = Object(root, "payload");
-        return new StreamError((int)(Number(payload, "code") ?? 0), Text(payload, "title") ?? "", Text(payload, "detail") ?? "");
-    }
-
-    private static JsonElement Object(JsonElement parent, string name) =>
-        parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Object ? value : throw new FormatException($"{name} missing");
-
-    private static string? Text(JsonElement parent, string name) =>
-        parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-
-    /// <summary>Telnyx sends numbers as strings; accept both.</summary>
-    private static long? Number(JsonElement parent, string name)
-    {
-        if (!parent.TryGetProperty(name, out var value))
-        {
-            return null;
-        }
-
-        return value.ValueKind switch
-        {
-            JsonValueKind.Number => value.GetInt64(),
-            JsonValueKind.String when long.TryParse(value.GetString(), out var n) => n,
-            _ => null,
-        };
-    }
+    private static (MediaStreamMessage?, string?) Missing(string field) => (null, $"{field} missing");
 }
 
 public sealed record StreamConnected : MediaStreamMessage;
@@ -128,7 +88,7 @@ public sealed record StreamStart(string StreamId, string CallControlId, string? 
     };
 }
 
-public sealed record StreamMedia(byte[] Payload, string Track, long? Chunk) : MediaStreamMessage;
+public sealed record StreamMedia(byte[] Payload, string Track, long? SequenceNumber, long? Chunk, long? Timestamp) : MediaStreamMessage;
 
 public sealed record StreamDtmf(string Digit) : MediaStreamMessage;
 
@@ -142,8 +102,22 @@ public sealed record StreamUnknown(string Event) : MediaStreamMessage;
 
 internal sealed record MarkFrame(string Event, MarkName Mark);
 
-internal sealed record MarkName(string Name);
+internal sealed record MarkName(string? Name);
 
-[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]
-[System.Text.Json.Serialization.JsonSerializable(typeof(MarkFrame))]
-internal sealed partial class MediaStreamJson : System.Text.Json.Serialization.JsonSerializerContext;
+/// <summary>Every field of every frame Telnyx sends that this service reads; absent ones are null.</summary>
+internal sealed record Frame(string? Event, string? StreamId, long? SequenceNumber, StartFields? Start, MediaFields? Media, MarkName? Mark, DtmfFields? Dtmf, ErrorFields? Payload);
+
+internal sealed record StartFields(string? CallControlId, string? ClientState, MediaFormatFields? MediaFormat);
+
+internal sealed record MediaFormatFields(string? Encoding, long? SampleRate);
+
+internal sealed record MediaFields(string? Track, long? Chunk, long? Timestamp, byte[]? Payload);
+
+internal sealed record DtmfFields(string? Digit);
+
+internal sealed record ErrorFields(int? Code, string? Title, string? Detail);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, NumberHandling = JsonNumberHandling.AllowReadingFromString)]
+[JsonSerializable(typeof(MarkFrame))]
+[JsonSerializable(typeof(Frame))]
+internal sealed partial class MediaStreamJson : JsonSerializerContext;

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using TelnyxAiService.Audio;
 using TelnyxAiService.Conversation;
 using TelnyxAiService.Recordings;
+using TelnyxAiService.Security;
 
 namespace TelnyxAiService.Telephony.Telnyx.MediaStream;
 
@@ -15,14 +16,17 @@ public sealed partial class TelnyxMediaConnection : ICallAudio
 {
     /// <summary>How much agent audio may sit in Telnyx's buffer: what keeps playback smooth, and what a pause cannot stop.</summary>
     private static readonly TimeSpan Lead = TimeSpan.FromMilliseconds(40);
-    private const int MaxMessageBytes = 2 * 1024 * 1024;
+    /// <summary>The largest frame read: a 20 ms media frame is under 1 KiB of JSON, a start frame a few.</summary>
+    public const int MaxFrameBytes = 64 * 1024;
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(5);
 
     private readonly WebSocket _socket;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _callId;
     private readonly CallRecorder? _recorder;
+    private readonly EdgeRefusals _refusals;
     private readonly FrameClock _clock;
     private readonly Channel<AudioFrame> _callerAudio = Channel.CreateBounded<AudioFrame>(new BoundedChannelOptions(250) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = true });
     private readonly Channel<CallAudioSignal> _signals = Channel.CreateBounded<CallAudioSignal>(new BoundedChannelOptions(256) { SingleReader = true });
@@ -31,10 +35,13 @@ public sealed partial class TelnyxMediaConnection : ICallAudio
     private readonly byte[] _partial;
     private int _partialLength;
     private int _generation;
+    private long _lastSequence = long.MinValue;
+    private WebSocketCloseStatus _closeStatus = WebSocketCloseStatus.NormalClosure;
     private volatile TaskCompletionSource? _paused;
 
-    public TelnyxMediaConnection(WebSocket socket, AudioFormat format, string callId, FrameClock clock, TimeProvider time, ILogger logger, CallRecorder? recorder = null)
+    public TelnyxMediaConnection(WebSocket socket, AudioFormat format, string callId, FrameClock clock, TimeProvider time, EdgeRefusals refusals, ILogger logger, CallRecorder? recorder = null)
     {
+        _refusals = refusals;
         _clock = clock;
         _recorder = recorder;
         _socket = socket;
@@ -99,45 +106,69 @@ public sealed partial class TelnyxMediaConnection : ICallAudio
         await SendAsync(MediaStreamMessage.Clear(), cancellationToken);
     }
 
-    /// <summary>Reads frames until <c>start</c> (skipping <c>connected</c>); null when the stream does not start properly or the connection drops first.</summary>
-    public static async Task<StreamStart?> ReadStartAsync(WebSocket socket, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads frames until <c>start</c> (skipping <c>connected</c>); null when the stream does not start properly or the
+    /// connection drops first. A stream that sends no start within <see cref="StartTimeout"/> is closed with a policy
+    /// violation here.
+    /// </summary>
+    public static async Task<StreamStart?> ReadStartAsync(WebSocket socket, TimeProvider time, CancellationToken cancellationToken)
     {
+        var reading = ReadStartFramesAsync(socket);
         try
         {
-            return await ReadStartFramesAsync(socket, cancellationToken);
+            return await reading.WaitAsync(StartTimeout, time, cancellationToken);
         }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException)
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            await CloseAsync(socket, WebSocketCloseStatus.PolicyViolation, "no start", reading, time);
+            return null;
+        }
+        catch (WebSocketException)
         {
             return null;
         }
     }
 
-    private static async Task<StreamStart?> ReadStartFramesAsync(WebSocket socket, CancellationToken cancellationToken)
+    /// <summary>Closes a stream that did not start properly, unless it is already gone.</summary>
+    public static Task RefuseAsync(WebSocket socket, TimeProvider time) =>
+        CloseAsync(socket, WebSocketCloseStatus.PolicyViolation, "bad start", Task.CompletedTask, time);
+
+    private static async Task<StreamStart?> ReadStartFramesAsync(WebSocket socket)
     {
-        var buffer = new byte[64 * 1024];
+        var buffer = new byte[MaxFrameBytes];
         for (var frames = 0; frames < 8; frames++)
         {
-            var length = 0;
-            ValueWebSocketReceiveResult result;
-            do
-            {
-                result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
-                length += result.Count;
-            }
-            while (!result.EndOfMessage && length < buffer.Length);
-
-            if (result.MessageType == WebSocketMessageType.Close || !result.EndOfMessage)
+            var (type, length) = await ReceiveFrameAsync(socket, buffer);
+            if (type == WebSocketMessageType.Close || length < 0)
             {
                 return null;
             }
 
-            if (MediaStreamMessage.TryParse(buffer.AsSpan(0, length), out var message, out _) && message is StreamStart start)
+            if (type == WebSocketMessageType.Text && MediaStreamMessage.TryParse(buffer.AsSpan(0, length), out var message, out _) && message is StreamStart start)
             {
                 return start;
             }
         }
 
         return null;
+    }
+
+    /// <summary>Reads one whole message into <paramref name="buffer"/>; its length, or -1 when it does not fit.</summary>
+    /// <remarks>Takes no token: cancelling a pending WebSocket receive aborts the connection.</remarks>
+    private static async Task<(WebSocketMessageType Type, int Length)> ReceiveFrameAsync(WebSocket socket, byte[] buffer)
+    {
+        var length = 0;
+        while (length < buffer.Length)
+        {
+            var result = await socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None);
+            length += result.Count;
+            if (result.EndOfMessage || result.MessageType == WebSocketMessageType.Close)
+            {
+                return (result.MessageType, length);
+            }
+        }
+
+        return (WebSocketMessageType.Text, -1);
     }
 
     /// <summary>
@@ -157,48 +188,45 @@ public sealed partial class TelnyxMediaConnection : ICallAudio
         await Quiet(sending);
         _callerAudio.Writer.TryComplete();
         _signals.Writer.TryComplete();
-        await CloseAsync(receiving);
+        await CloseAsync(_socket, _closeStatus, _closeStatus == WebSocketCloseStatus.NormalClosure ? "call ended" : "frame too big", receiving, _time, _sending);
     }
 
+    /// <summary>
+    /// Reads frames until <c>stop</c>, the far end's close, or a frame over <see cref="MaxFrameBytes"/> (which closes
+    /// the stream as too big). Malformed frames are skipped and counted. So are binary frames: Telnyx only sends text,
+    /// and one stray frame should not end a live call.
+    /// </summary>
     private async Task ReceiveAsync()
     {
-        var buffer = new byte[64 * 1024];
-        var message = new MemoryStream();
+        var buffer = new byte[MaxFrameBytes];
         while (true)
         {
-            var result = await _socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
-            if (result.MessageType == WebSocketMessageType.Close)
+            var (type, length) = await ReceiveFrameAsync(_socket, buffer);
+            if (type == WebSocketMessageType.Close)
             {
                 return;
             }
 
-            if (message.Length + result.Count <= MaxMessageBytes)
+            if (length < 0)
             {
-                message.Write(buffer, 0, result.Count);
+                _refusals.Refuse("media", "frame too big");
+                _closeStatus = WebSocketCloseStatus.MessageTooBig;
+                return;
             }
 
-            if (!result.EndOfMessage)
+            if (type != WebSocketMessageType.Text)
             {
+                _refusals.Refuse("media", "binary frame");
                 continue;
             }
 
-            var oversized = message.Length >= MaxMessageBytes;
-            var text = result.MessageType == WebSocketMessageType.Text;
-            var bytes = message.GetBuffer().AsMemory(0, (int)message.Length);
-            message.SetLength(0);
-            if (oversized || !text)
+            if (!MediaStreamMessage.TryParse(buffer.AsSpan(0, length), out var parsed, out _))
             {
-                LogSkipped(_callId, oversized ? "oversized frame" : "binary frame");
+                _refusals.Refuse("media", "malformed frame");
                 continue;
             }
 
-            if (!MediaStreamMessage.TryParse(bytes.Span, out var parsed, out var error))
-            {
-                LogSkipped(_callId, error ?? "malformed frame");
-                continue;
-            }
-
-            if (!Handle(parsed!))
+            if (!Handle(parsed))
             {
                 Stopped = true;
                 _signals.Writer.TryWrite(new StreamStopped());
@@ -212,19 +240,14 @@ public sealed partial class TelnyxMediaConnection : ICallAudio
     {
         switch (message)
         {
-            case StreamMedia media when media.Track == "inbound":
-                if (media.Payload.Length % Format.BytesPerSample != 0)
+            case StreamMedia { SequenceNumber: { } sequence } when sequence <= _lastSequence:
+                _refusals.Refuse("media", "media out of order");
+                break;
+            case StreamMedia media:
+                _lastSequence = media.SequenceNumber ?? _lastSequence;
+                if (media.Track == "inbound")
                 {
-                    LogSkipped(_callId, "media payload is not whole samples");
-                    break;
-                }
-
-                for (var offset = 0; offset < media.Payload.Length; offset += Format.FrameBytes)
-                {
-                    var size = Math.Min(Format.FrameBytes, media.Payload.Length - offset);
-                    var frame = new AudioFrame(Format, media.Payload.AsMemory(offset, size));
-                    _recorder?.RecordCaller(frame);
-                    _callerAudio.Writer.TryWrite(frame);
+                    HearCaller(media.Payload);
                 }
 
                 break;
@@ -235,13 +258,30 @@ public sealed partial class TelnyxMediaConnection : ICallAudio
                 _signals.Writer.TryWrite(new MarkPlayed(mark.Name));
                 break;
             case StreamError error:
-                LogStreamError(_callId, error.Code, error.Title, error.Detail);
+                LogStreamError(_callId, error.Code, LogText.Escape(error.Title), LogText.Escape(error.Detail));
                 break;
             case StreamStop:
                 return false;
         }
 
         return true;
+    }
+
+    private void HearCaller(byte[] payload)
+    {
+        if (payload.Length % Format.BytesPerSample != 0)
+        {
+            _refusals.Refuse("media", "media payload is not whole samples");
+            return;
+        }
+
+        for (var offset = 0; offset < payload.Length; offset += Format.FrameBytes)
+        {
+            var size = Math.Min(Format.FrameBytes, payload.Length - offset);
+            var frame = new AudioFrame(Format, payload.AsMemory(offset, size));
+            _recorder?.RecordCaller(frame);
+            _callerAudio.Writer.TryWrite(frame);
+        }
     }
 
     private async Task SendLoopAsync(CancellationToken ct)
@@ -313,24 +353,28 @@ public sealed partial class TelnyxMediaConnection : ICallAudio
 
     /// <summary>
     /// Sends our close frame (unless the socket is already gone) and waits, boundedly, for the far end's: the receive
-    /// loop sees it, or, when that loop already ended on <c>stop</c>, it is read here. Aborts on timeout.
+    /// loop sees it, or, when that loop already ended, it is read here. Aborts on timeout.
     /// </summary>
-    private async Task CloseAsync(Task receiving)
+    private static async Task CloseAsync(WebSocket socket, WebSocketCloseStatus status, string description, Task receiving, TimeProvider time, SemaphoreSlim? sending = null)
     {
-        using var timeout = new CancellationTokenSource(CloseTimeout);
+        using var timeout = new CancellationTokenSource(CloseTimeout, time);
         try
         {
-            await _sending.WaitAsync(timeout.Token);
+            if (sending is not null)
+            {
+                await sending.WaitAsync(timeout.Token);
+            }
+
             try
             {
-                if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
                 {
-                    await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "call ended", timeout.Token);
+                    await socket.CloseOutputAsync(status, description, timeout.Token);
                 }
             }
             finally
             {
-                _sending.Release();
+                sending?.Release();
             }
 
             if (!receiving.IsCompleted)
@@ -339,14 +383,14 @@ public sealed partial class TelnyxMediaConnection : ICallAudio
             }
 
             var buffer = new byte[4096];
-            while (_socket.State == WebSocketState.CloseSent)
+            while (socket.State == WebSocketState.CloseSent)
             {
-                await _socket.ReceiveAsync(buffer.AsMemory(), timeout.Token);
+                await socket.ReceiveAsync(buffer.AsMemory(), timeout.Token);
             }
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException)
         {
-            _socket.Abort();
+            socket.Abort();
         }
 
         await Quiet(receiving);
@@ -369,9 +413,6 @@ public sealed partial class TelnyxMediaConnection : ICallAudio
         AudioEncoding.Pcma => 0xD5,
         _ => 0x00,
     };
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: skipped a media-stream frame ({Reason})")]
-    private partial void LogSkipped(string callId, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: Telnyx stream error {Code} {Title}: {Detail}")]
     private partial void LogStreamError(string callId, int code, string title, string detail);
