@@ -74,9 +74,10 @@ public static class JsonMutation
     /// <summary>The first string value of <paramref name="json"/> with <paramref name="escape"/> (e.g. <c>\ud800</c>) inside it.</summary>
     public static byte[] WithEscapeInFirstString(byte[] json, string escape)
     {
-        var text = Encoding.UTF8.GetString(json);
+        var text = JsonNode.Parse(json)!.ToJsonString();
         var colonQuote = text.IndexOf(":\"", StringComparison.Ordinal);
-        return colonQuote < 0 ? json : Encoding.UTF8.GetBytes(text.Insert(colonQuote + 2, escape));
+        Assert.True(colonQuote > 0, "the document has a string value");
+        return Encoding.UTF8.GetBytes(text.Insert(colonQuote + 2, escape));
     }
 
     /// <summary><paramref name="json"/> with bytes that are not UTF-8 inside its first string value.</summary>

@@ -94,6 +94,11 @@ public static partial class TelnyxWebhookEndpoint
 
         if (!session.Post(callEvent))
         {
+            if (session.Ending.IsCancellationRequested)
+            {
+                return Ack("ignored");
+            }
+
             await gate.ForgetAsync(webhook.Id, http.RequestAborted);
             return Results.Problem("The call is busy; retry.", statusCode: StatusCodes.Status503ServiceUnavailable);
         }
