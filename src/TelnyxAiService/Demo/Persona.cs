@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace TelnyxAiService.Demo;
 
@@ -32,69 +33,78 @@ internal sealed record Persona(string Name, string Context, string? Greeting, IR
 
     public static Persona Parse(string json, string source)
     {
-        JsonElement root;
+        var utf8 = System.Text.Encoding.UTF8.GetBytes(json);
         try
         {
-            using var document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-            root = document.RootElement.Clone();
+            var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            while (reader.Read())
+            {
+            }
         }
         catch (JsonException e)
         {
             throw Invalid(source, $"is not valid JSON: {e.Message}");
         }
 
-        if (root.ValueKind != JsonValueKind.Object)
+        PersonaFile? file;
+        try
+        {
+            file = JsonSerializer.Deserialize(utf8, PersonaJson.Default.PersonaFile);
+        }
+        catch (JsonException e)
+        {
+            throw Invalid(source, e.Path is null or "$" ? "does not hold one JSON object" : $"{e.Path.TrimStart('$', '.')} has the wrong type");
+        }
+
+        if (file is null)
         {
             throw Invalid(source, "must hold one JSON object");
         }
 
-        if (!root.TryGetProperty("lines", out var lines) || lines.ValueKind != JsonValueKind.Array || lines.GetArrayLength() == 0)
+        if (file.Lines is not { Count: > 0 } lines)
         {
             throw Invalid(source, "needs \"lines\": a non-empty array of { \"say\": \"...\" }");
         }
 
         var parsed = new List<PersonaLine>();
-        var index = 0;
-        foreach (var line in lines.EnumerateArray())
+        for (var index = 0; index < lines.Count; index++)
         {
-            var where = $"lines[{index++}]";
-            if (line.ValueKind != JsonValueKind.Object || Text(line, "say", source, where) is not { } say)
+            var where = $"lines[{index}]";
+            if (lines[index] is not { } line || Text(line.Say, source, where + ".say") is not { } say)
             {
                 throw Invalid(source, $"{where} needs \"say\": the words the callee speaks");
             }
 
-            TimeSpan? bargeIn = null;
-            if (line.TryGetProperty("barge_in_after_ms", out var after))
+            if (line.BargeInAfterMs is < 0 or > 60_000)
             {
-                if (!after.TryGetInt32(out var ms) || ms is < 0 or > 60_000)
-                {
-                    throw Invalid(source, $"{where}.barge_in_after_ms must be a whole number of milliseconds from 0 to 60000");
-                }
-
-                bargeIn = TimeSpan.FromMilliseconds(ms);
+                throw Invalid(source, $"{where}.barge_in_after_ms must be a whole number of milliseconds from 0 to 60000");
             }
 
-            parsed.Add(new PersonaLine(say, bargeIn));
+            parsed.Add(new PersonaLine(say, line.BargeInAfterMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null));
         }
 
         return new Persona(
-            Text(root, "name", source, "name") ?? "Alex",
-            Text(root, "context", source, "context") ?? "your appointment",
-            Text(root, "greeting", source, "greeting"),
+            Text(file.Name, source, "name") ?? "Alex",
+            Text(file.Context, source, "context") ?? "your appointment",
+            Text(file.Greeting, source, "greeting"),
             parsed);
     }
 
-    private static string? Text(JsonElement element, string property, string source, string where)
+    private static string? Text(string? value, string source, string where) => value switch
     {
-        if (!element.TryGetProperty(property, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        return value.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(value.GetString())
-            ? value.GetString()!.Trim()
-            : throw Invalid(source, $"{where} must be a non-empty string");
-    }
+        null => null,
+        _ when string.IsNullOrWhiteSpace(value) => throw Invalid(source, $"{where} must be a non-empty string"),
+        _ => value.Trim(),
+    };
 
     private static InvalidPersonaException Invalid(string source, string problem) => new($"persona '{source}': {problem}");
 }
+
+/// <summary>A persona file as written.</summary>
+internal sealed record PersonaFile(string? Name, string? Context, string? Greeting, IReadOnlyList<PersonaLineFile?>? Lines);
+
+internal sealed record PersonaLineFile(string? Say, int? BargeInAfterMs);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true)]
+[JsonSerializable(typeof(PersonaFile))]
+internal sealed partial class PersonaJson : JsonSerializerContext;

@@ -142,6 +142,23 @@ public sealed class InboundCallTests
     }
 
     [Fact]
+    public async Task Webhook_IncomingCallInitiatedRepeated_AcknowledgedAndTakenOnce()
+    {
+        var seed = Enumerable.Range(1, 32).Select(i => (byte)i).ToArray();
+        await using var harness = await ServiceHarness.StartAsync(new HarnessOptions { MediaStreams = false, Telnyx = new TelnyxEmulatorOptions { SigningKeySeed = seed } }, Ct);
+        var signer = new WebhookSigner(seed);
+        Dictionary<string, object?> Incoming() => new() { ["call_control_id"] = "v3:repeated-incoming", ["direction"] = "incoming", ["state"] = "parked" };
+
+        var together = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => DeliverAsync(harness, signer, "call.initiated", Incoming())));
+        await Wait.UntilAsync(async () => (await harness.Client.GetFromJsonAsync<JsonElement>("/api/calls?status=failed", Ct)).GetProperty("calls").GetArrayLength() == 1, "the call, answered for a call Telnyx does not know, to end");
+        var later = await DeliverAsync(harness, signer, "call.initiated", Incoming());
+
+        Assert.All([.. together, later], r => Assert.Equal(HttpStatusCode.OK, r.Status));
+        Assert.Single(harness.Telnyx.Commands, c => c.Action == "answer");
+        Assert.Equal(1, (await harness.Client.GetFromJsonAsync<JsonElement>("/api/calls", Ct)).GetProperty("calls").GetArrayLength());
+    }
+
+    [Fact]
     public async Task Restart_InboundCallStoredBeforeItsIds_InterruptedAndCallerNeverDialled()
     {
         var settings = new Dictionary<string, string>

@@ -25,6 +25,16 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public HttpClient Client { get; }
 
+    /// <summary>The process's resident memory now.</summary>
+    public long ResidentBytes
+    {
+        get
+        {
+            process.Refresh();
+            return process.WorkingSet64;
+        }
+    }
+
     /// <summary>What the service logged, for failure messages.</summary>
     public string Output => string.Join('\n', output.TakeLast(200));
 

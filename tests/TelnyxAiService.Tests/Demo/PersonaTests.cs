@@ -39,8 +39,11 @@ public sealed class PersonaTests
     [InlineData("""{ "lines": [] }""", "needs \"lines\"")]
     [InlineData("""{ "lines": [ { "say": "hi" }, { "text": "hi" } ] }""", "lines[1] needs \"say\"")]
     [InlineData("""{ "lines": [ { "say": "hi", "barge_in_after_ms": -5 } ] }""", "lines[0].barge_in_after_ms")]
-    [InlineData("""{ "name": 3, "lines": [ { "say": "hi" } ] }""", "name must be a non-empty string")]
-    [InlineData("""[ "hi" ]""", "must hold one JSON object")]
+    [InlineData("""{ "name": 3, "lines": [ { "say": "hi" } ] }""", "name has the wrong type")]
+    [InlineData("""{ "name": " ", "lines": [ { "say": "hi" } ] }""", "name must be a non-empty string")]
+    [InlineData("""{ "lines": [ { "say": "hi", "barge_in_after_ms": "soon" } ] }""", "lines[0].barge_in_after_ms has the wrong type")]
+    [InlineData("""[ "hi" ]""", "does not hold one JSON object")]
+    [InlineData("""null""", "must hold one JSON object")]
     [InlineData("""{ "lines": """, "is not valid JSON")]
     public void Parse_Malformed_NamesFileAndField(string json, string problem)
     {

@@ -58,7 +58,7 @@ public sealed class HostileApiTests
         (1, Gen.Byte.Array[0, 300].Select(b => new Hostile("random bytes", path, "application/json", b))),
         (1, Gen.Int[1, 64].Select(n => new Hostile("oversized", path, "application/json", Encoding.UTF8.GetBytes(valid[..^1] + $",\"pad\":\"{new string('x', limit + (n << 10))}\"}}")))));
 
-    private static readonly Gen<Hostile> Requests = JsonMutation.Pick(
+    internal static readonly Gen<Hostile> Requests = JsonMutation.Pick(
         (1, For("/api/call/initiate", Initiate, InitiateFields, "telefono", 16 << 10)),
         (1, For("/api/call/batch", Batch, BatchFields, "calls.1.telefono", 1 << 20)));
 
@@ -70,18 +70,24 @@ public sealed class HostileApiTests
         var memoryBefore = HostileMemory.Managed();
         await Check.SampleAsync(Requests, async hostile =>
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, hostile.Path) { Content = new ByteArrayContent(hostile.Body) };
-            request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(hostile.ContentType);
-
-            // A body refused for its size is refused before it is sent: the client waits for 100 Continue, as HTTP/1.1 intends.
-            request.Headers.ExpectContinue = hostile.Kind == "oversized";
-            using var response = await harness.Client.SendAsync(request, Ct);
-            Assert.True((int)response.StatusCode is >= 400 and < 500, $"{response.StatusCode} for {hostile}");
+            var status = await SendAsync(harness.Client, hostile);
+            Assert.True((int)status is >= 400 and < 500, $"{status} for {hostile}");
         }, iter: 4000, threads: 1, seed: "0N0XIzNsQ0O2");
 
         Assert.Equal(HttpStatusCode.OK, (await harness.Client.GetAsync("/api/health", Ct)).StatusCode);
         Assert.DoesNotContain(harness.Telnyx.Commands, c => c.Action == "dial");
         Assert.Equal("[]", (await harness.Client.GetStringAsync("/api/calls", Ct)).Split("\"calls\":")[1].Split(']')[0] + "]");
         Assert.InRange(HostileMemory.Managed() - memoryBefore, long.MinValue, 64L << 20);
+    }
+
+    internal static async Task<HttpStatusCode> SendAsync(HttpClient client, Hostile hostile)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, hostile.Path) { Content = new ByteArrayContent(hostile.Body) };
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(hostile.ContentType);
+
+        // A body refused for its size is refused before it is sent: the client waits for 100 Continue, as HTTP/1.1 intends.
+        request.Headers.ExpectContinue = hostile.Kind == "oversized";
+        using var response = await client.SendAsync(request, Ct);
+        return response.StatusCode;
     }
 }

@@ -17,7 +17,7 @@ namespace TelnyxAiService.Tests.Hostile;
 /// </summary>
 public sealed class HostileWebhookTests
 {
-    private static readonly byte[] Seed = [.. Enumerable.Range(1, 32).Select(i => (byte)i)];
+    internal static readonly byte[] Seed = [.. Enumerable.Range(1, 32).Select(i => (byte)i)];
     private static readonly WebhookSigner Genuine = new(Seed);
     private static readonly WebhookSigner Stranger = new(null);
 
@@ -52,7 +52,7 @@ public sealed class HostileWebhookTests
 
     private static readonly Gen<string> Fixture = Gen.OneOf(Fixtures);
 
-    private static readonly Gen<Hostile> Refused = JsonMutation.Pick(
+    internal static readonly Gen<Hostile> Refused = JsonMutation.Pick(
         (6, Fixture.SelectMany(f => Gen.OneOf(Fields).SelectMany(field => JsonMutation.WrongValue(field.Kind).Select(v =>
             new Hostile($"{field.Path} of the wrong type", JsonMutation.With(f, field.Path, v), Genuine, 0, HttpStatusCode.BadRequest))))),
         (1, Fixture.SelectMany(f => Gen.OneOf(@"\ud800", @"\udfff", @"a\udc00b", @"\ud83d").Select(e =>
@@ -78,7 +78,7 @@ public sealed class HostileWebhookTests
         var sent = 0;
         await Check.SampleAsync(Refused, async hostile =>
         {
-            var status = await PostAsync(harness, hostile.Body, hostile.Signer, hostile.Skew);
+            var status = await PostAsync(harness.Client, hostile.Body, hostile.Signer, hostile.Skew);
             Interlocked.Increment(ref sent);
             Assert.True(status == hostile.Expected, $"{status} for {hostile}");
         }, iter: 4000, threads: 1, seed: "0N0XIzNsQ0O2");
@@ -101,13 +101,13 @@ public sealed class HostileWebhookTests
         await Check.SampleAsync(Odd, async body =>
         {
             var unique = JsonMutation.With(Encoding.UTF8.GetString(body), "data.id", JsonValue.Create(Guid.NewGuid().ToString()));
-            var status = await PostAsync(harness, unique, Genuine, 0);
+            var status = await PostAsync(harness.Client, unique, Genuine, 0);
             Assert.True((int)status is >= 200 and < 300, $"{status} for {Encoding.UTF8.GetString(unique)}");
         }, iter: 1000, threads: 1, seed: "0N0XIzNsQ0O2");
         Assert.Equal(HttpStatusCode.OK, (await harness.Client.GetAsync("/api/health", Ct)).StatusCode);
     }
 
-    private static async Task<HttpStatusCode> PostAsync(ServiceHarness harness, byte[] body, WebhookSigner? signer, long skew)
+    internal static async Task<HttpStatusCode> PostAsync(HttpClient client, byte[] body, WebhookSigner? signer, long skew)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/webhook/telnyx") { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new("application/json");
@@ -118,7 +118,7 @@ public sealed class HostileWebhookTests
             request.Headers.Add("telnyx-timestamp", timestamp.ToString(CultureInfo.InvariantCulture));
         }
 
-        using var response = await harness.Client.SendAsync(request, Ct);
+        using var response = await client.SendAsync(request, Ct);
         return response.StatusCode;
     }
 
