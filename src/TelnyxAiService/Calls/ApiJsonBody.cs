@@ -26,15 +26,25 @@ internal static class ApiJsonBody
         }
         catch (JsonException e)
         {
-            return (null, e.Path is null or "$"
-                ? Invalid("body", "is not valid JSON (or not UTF-8 text)")
-                : Invalid(e.Path.TrimStart('$', '.'), "has the wrong type, or holds text that is not valid UTF-8 or UTF-16"));
+            return (null, FieldAt(e.Path) is { } field
+                ? Invalid(field, "has the wrong type, or holds text that is not valid UTF-8 or UTF-16")
+                : Invalid("body", "is not valid JSON (or not UTF-8 text)"));
         }
         catch (BadHttpRequestException e)
         {
             return (null, Results.Problem("The request body was refused (too large or too slow).", statusCode: e.StatusCode));
         }
     }
+
+    /// <summary>
+    /// The field a <see cref="JsonException.Path"/> names (<c>$.calls[2].telefono</c> gives <c>calls[2].telefono</c>), when
+    /// it is one of ours: made of lower-case names, indexes and dots, so no request text is echoed.
+    /// </summary>
+    private static string? FieldAt(string? path) =>
+        path is { Length: > 2 and < 64 } && path.StartsWith("$.", StringComparison.Ordinal)
+        && !path.AsSpan(2).ContainsAnyExcept("abcdefghijklmnopqrstuvwxyz_.[]0123456789")
+            ? path[2..]
+            : null;
 
     private static IResult Invalid(string field, string problem) =>
         Results.ValidationProblem(new Dictionary<string, string[]>(StringComparer.Ordinal) { [field] = [problem] });

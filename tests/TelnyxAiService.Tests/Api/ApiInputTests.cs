@@ -59,6 +59,22 @@ public sealed class ApiInputTests
         Assert.Contains("E.164", problem.GetProperty("errors").GetProperty("telefono")[0].GetString());
     }
 
+    [Theory]
+    [InlineData("/api/call/initiate", """{"telefono":34600111222}""", "telefono")]
+    [InlineData("/api/call/initiate", """{"telefono":"+34600111222","saludo":"\ud800"}""", "saludo")]
+    [InlineData("/api/call/batch", """{"calls":[{"telefono":"+34600111222"},{"phone":{"n":1}}]}""", "calls[1].phone")]
+    [InlineData("/api/call/batch", """{"calls":{"0":{}}}""", "calls")]
+    [InlineData("/api/call/initiate", """{"telefono":"+34600111222","\r\nForged":[}""", "body")]
+    public async Task Post_WrongType_ProblemNamesOnlyOurField(string path, string body, string field)
+    {
+        await using var harness = await StartAsync();
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        var response = await harness.Client.PostAsync(path, content, Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        Assert.Equal([field], problem.GetProperty("errors").EnumerateObject().Select(e => e.Name));
+    }
+
     [Fact]
     public async Task Initiate_WrongContentType_Is415()
     {
