@@ -93,8 +93,12 @@ public sealed class ApiInputTests
         await using var harness = await StartAsync();
         var huge = $"{{\"telefono\":\"+34600111222\",\"contexto\":\"{new string('x', 2 * 1024 * 1024)}\"}}";
         using var content = new StringContent(huge, Encoding.UTF8, "application/json");
-        var response = await harness.Client.PostAsync(path, content, Ct);
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
+        request.Headers.ExpectContinue = true;
+        var response = await harness.Client.SendAsync(request, Ct);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.True(response.Headers.ConnectionClose, "a refused body closes its connection cleanly");
+        Assert.Equal(HttpStatusCode.OK, (await harness.Client.GetAsync("/api/health", Ct)).StatusCode);
     }
 
     [Fact]
