@@ -100,6 +100,9 @@ internal sealed class BenchEnvironment : IAsyncDisposable
             ["USE_MEDIA_STREAMS"] = mediaStreams ? "true" : "false",
             ["DEEPGRAM_ENDPOINTING_MS"] = endpointingMs.ToString(CultureInfo.InvariantCulture),
             ["AGENT_LANGUAGE"] = "en",
+
+            // The benchmarks measure how many calls the service carries, not its spend guard.
+            ["MAX_CONCURRENT_CALLS"] = "1000",
         };
 
     public async ValueTask DisposeAsync()
