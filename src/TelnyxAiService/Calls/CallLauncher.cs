@@ -73,11 +73,24 @@ internal sealed partial class CallLauncher(
     /// Places a campaign item's call under <paramref name="callId"/> once a live-call slot is free; a failed dial ends it
     /// as failed.
     /// </summary>
-    /// <returns>Completes once the call has ended and its end is stored.</returns>
-    public async Task<Task<StoredStatus>> LaunchItemAsync(BatchItem item, string callId, CancellationToken cancellationToken)
+    /// <returns>
+    /// Completes once the call has ended and its end is stored; null, with nothing stored or dialled, when
+    /// <paramref name="draining"/> is cancelled before a slot is free.
+    /// </returns>
+    public async Task<Task<StoredStatus>?> LaunchItemAsync(BatchItem item, string callId, CancellationToken draining, CancellationToken cancellationToken)
     {
-        while (!limit.TryTake())
+        while (true)
         {
+            if (draining.IsCancellationRequested)
+            {
+                return null;
+            }
+
+            if (limit.TryTake())
+            {
+                break;
+            }
+
             await Task.Delay(SlotPoll, time, cancellationToken);
         }
 

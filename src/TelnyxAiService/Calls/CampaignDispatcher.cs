@@ -11,7 +11,8 @@ namespace TelnyxAiService.Calls;
 /// CALLS_PER_SECOND with at most MAX_CONCURRENT_CALLS calls live on this instance (theirs and the API's, <see cref="LiveCallLimit"/>), and records each attempt's outcome
 /// from how its call ended, scheduling retries of busy and unanswered numbers. A call's id and dial command_id derive
 /// from the item and attempt, so after a crash the same attempt is never dialled twice: on start, items this instance
-/// had claimed are resumed from what the store says their call got to.
+/// had claimed are resumed from what the store says their call got to. Once the application starts stopping it claims
+/// nothing more, and a claimed item not yet dialled stays claimed, undialled, so the next start dials that attempt once.
 /// </summary>
 internal sealed partial class CampaignDispatcher(
     ICallStore store,
@@ -21,6 +22,7 @@ internal sealed partial class CampaignDispatcher(
     CampaignOptions campaign,
     StorageOptions storage,
     TimeProvider time,
+    IHostApplicationLifetime lifetime,
     ILogger<CampaignDispatcher> logger) : BackgroundService
 {
     /// <summary>How often the store is asked for due items when nothing wakes the dispatcher sooner.</summary>
@@ -58,24 +60,25 @@ internal sealed partial class CampaignDispatcher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        using var draining = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lifetime.ApplicationStopping);
         try
         {
-            await ResumeClaimedAsync(stoppingToken);
-            while (!stoppingToken.IsCancellationRequested)
+            await ResumeClaimedAsync(draining.Token, stoppingToken);
+            while (!draining.IsCancellationRequested)
             {
-                await ClaimAsync(stoppingToken);
-                using var poll = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                await ClaimAsync(draining.Token, stoppingToken);
+                using var poll = CancellationTokenSource.CreateLinkedTokenSource(draining.Token);
                 poll.CancelAfter(PollInterval);
                 try
                 {
                     await _wake.Reader.ReadAsync(poll.Token);
                 }
-                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                catch (OperationCanceledException) when (!draining.IsCancellationRequested)
                 {
                 }
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (draining.IsCancellationRequested)
         {
         }
         finally
@@ -84,14 +87,14 @@ internal sealed partial class CampaignDispatcher(
         }
     }
 
-    private async Task ResumeClaimedAsync(CancellationToken cancellationToken)
+    private async Task ResumeClaimedAsync(CancellationToken draining, CancellationToken cancellationToken)
     {
         foreach (var item in await store.ListClaimedItemsAsync(storage.InstanceId, cancellationToken))
         {
             var call = await store.GetCallAsync(CallIdFor(item.Id, item.Attempts), cancellationToken);
             if (call is null)
             {
-                Track(item, cancellationToken);
+                Track(item, draining, cancellationToken);
             }
             else if (call.EndedAt is not null)
             {
@@ -104,7 +107,7 @@ internal sealed partial class CampaignDispatcher(
         }
     }
 
-    private async Task ClaimAsync(CancellationToken cancellationToken)
+    private async Task ClaimAsync(CancellationToken draining, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var free = Math.Min(limit.Available, calls.MaxConcurrentCalls - _inFlight.Count);
@@ -119,7 +122,7 @@ internal sealed partial class CampaignDispatcher(
         {
             foreach (var item in await store.ClaimDueItemsAsync(storage.InstanceId, room, now, cancellationToken))
             {
-                Track(item, cancellationToken);
+                Track(item, draining, cancellationToken);
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -128,20 +131,28 @@ internal sealed partial class CampaignDispatcher(
         }
     }
 
-    private void Track(BatchItem item, CancellationToken cancellationToken)
+    private void Track(BatchItem item, CancellationToken draining, CancellationToken cancellationToken)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _inFlight[item.Id] = done.Task;
-        _ = RunAsync(item, done, cancellationToken);
+        _ = RunAsync(item, done, draining, cancellationToken);
     }
 
-    /// <summary>One attempt: wait for a dial slot, dial, wait for the call's end, record the outcome.</summary>
-    private async Task RunAsync(BatchItem item, TaskCompletionSource done, CancellationToken cancellationToken)
+    /// <summary>
+    /// One attempt: wait for a dial slot, dial, wait for the call's end, record the outcome. When
+    /// <paramref name="draining"/> is cancelled before the dial, the item is left claimed and undialled.
+    /// </summary>
+    private async Task RunAsync(BatchItem item, TaskCompletionSource done, CancellationToken draining, CancellationToken cancellationToken)
     {
         try
         {
-            await WaitForDialSlotAsync(cancellationToken);
-            var finished = await launcher.LaunchItemAsync(item, CallIdFor(item.Id, item.Attempts), cancellationToken);
+            if (!await WaitForDialSlotAsync(draining)
+                || await launcher.LaunchItemAsync(item, CallIdFor(item.Id, item.Attempts), draining, cancellationToken) is not { } finished)
+            {
+                LogLeftForRestart(item.Id);
+                return;
+            }
+
             var status = await finished.WaitAsync(cancellationToken);
             await RecordAsync(item, OutcomeOf(status, answered: false), cancellationToken);
         }
@@ -173,26 +184,32 @@ internal sealed partial class CampaignDispatcher(
     /// Lets one dial start at a time, at least 1/CALLS_PER_SECOND after the previous one actually started, so a stall
     /// never releases a burst of late dials at once.
     /// </summary>
-    private async Task WaitForDialSlotAsync(CancellationToken cancellationToken)
+    /// <returns>False when <paramref name="draining"/> was cancelled first.</returns>
+    private async Task<bool> WaitForDialSlotAsync(CancellationToken draining)
     {
         Interlocked.Increment(ref _waitingToDial);
         try
         {
-            await _dialTurn.WaitAsync(cancellationToken);
+            await _dialTurn.WaitAsync(draining);
             try
             {
                 var wait = _nextDial - time.GetUtcNow();
                 if (wait > TimeSpan.Zero)
                 {
-                    await Task.Delay(wait, time, cancellationToken);
+                    await Task.Delay(wait, time, draining);
                 }
 
                 _nextDial = time.GetUtcNow() + _dialInterval;
+                return true;
             }
             finally
             {
                 _dialTurn.Release();
             }
+        }
+        catch (OperationCanceledException) when (draining.IsCancellationRequested)
+        {
+            return false;
         }
         finally
         {
@@ -202,6 +219,9 @@ internal sealed partial class CampaignDispatcher(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Campaign item {ItemId} attempt {Attempt}: {Outcome} (retry scheduled: {Retry})")]
     private partial void LogOutcome(string itemId, int attempt, BatchItemStatus outcome, bool retry);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Campaign item {ItemId}: stopping before its dial; left claimed for the next start")]
+    private partial void LogLeftForRestart(string itemId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Campaign item {ItemId}: its call is still open after reconciliation; left claimed")]
     private partial void LogStillOpen(string itemId);

@@ -60,7 +60,11 @@ internal abstract class SqlCallStore(TimeProvider time) : ICallStore, IAsyncDisp
         var versions = new List<int>();
         foreach (var migration in StorageMigrations.All.Where(m => !applied.Contains(m.Version)))
         {
-            await Run(connection, migration.For(Provider), null, transaction, cancellationToken);
+            if (migration.For(Provider) is { } sql)
+            {
+                await Run(connection, sql, null, transaction, cancellationToken);
+            }
+
             await Run(connection, "INSERT INTO schema_migrations (version, applied_at) VALUES (@Version, @now)", new { migration.Version, now }, transaction, cancellationToken);
             versions.Add(migration.Version);
         }

@@ -7,16 +7,16 @@ namespace TelnyxAiService.Storage;
 /// </summary>
 internal static class StorageMigrations
 {
-    /// <param name="Sqlite">The SQL for SQLite.</param>
+    /// <param name="Sqlite">The SQL for SQLite; null when the version changes nothing there.</param>
     /// <param name="Postgres">The SQL for PostgreSQL.</param>
-    internal sealed record Migration(int Version, string Sqlite, string Postgres)
+    internal sealed record Migration(int Version, string? Sqlite, string Postgres)
     {
         public Migration(int version, string portable)
             : this(version, portable, portable)
         {
         }
 
-        public string For(StorageProvider provider) => provider == StorageProvider.Sqlite ? Sqlite : Postgres;
+        public string? For(StorageProvider provider) => provider == StorageProvider.Sqlite ? Sqlite : Postgres;
     }
 
     public const string CreateMigrationsTable =
@@ -101,6 +101,13 @@ internal static class StorageMigrations
             );
             CREATE INDEX batch_items_due ON batch_items (next_attempt_at) WHERE status = 'pending';
             CREATE INDEX batch_items_claimed ON batch_items (claimed_by) WHERE status = 'dialing';
+            """),
+        new(2, Sqlite: null, Postgres: """
+            CREATE TABLE relayed_webhooks (
+                id TEXT PRIMARY KEY,
+                body TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            );
             """),
     ];
 }

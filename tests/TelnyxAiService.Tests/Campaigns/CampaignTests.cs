@@ -7,7 +7,7 @@ namespace TelnyxAiService.Tests.Campaigns;
 
 /// <summary>
 /// Durable batch campaigns through the real service (a child process) and the Telnyx emulator, on real SQLite and
-/// real PostgreSQL: pace, retries, cancel, progress, and a SIGKILL in the middle.
+/// real PostgreSQL: pace, retries, cancel, progress, and a SIGKILL or a SIGTERM in the middle.
 /// </summary>
 public sealed class CampaignTests : IDisposable
 {
@@ -114,6 +114,37 @@ public sealed class CampaignTests : IDisposable
         var answer = await second.Client.SendAsync(replay, Ct);
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         Assert.Equal("duplicate", (await answer.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Campaign_ServiceStoppedBySigtermMidway_DialsNothingAfterAndRestartDialsEachNumberOnce()
+    {
+        var numbers = Enumerable.Range(0, 16).Select(Vendors.Number).ToList();
+        await using var vendors = await Vendors.StartAsync(new Dictionary<string, CalleeScript>(), Ct);
+        var port = ServiceProcess.FreePort();
+        var settings = vendors.SettingsFor(port, $"sqlite:{Path.Combine(directory, "calls.db")}", "solo");
+        settings["MAX_CONCURRENT_CALLS"] = "4";
+        settings["CALLS_PER_SECOND"] = "2";
+        string batchId;
+        DateTimeOffset terminatedAt;
+        await using (var first = await ServiceProcess.StartAsync(port, settings, directory, Ct))
+        {
+            batchId = await Campaign.PostAsync(first.Client, numbers);
+            await TestHost.Wait.UntilAsync(() => vendors.PlacedDials().Count >= 5, "the first five dials");
+            terminatedAt = DateTimeOffset.UtcNow;
+            Assert.Equal(0, await first.TerminateAsync(TimeSpan.FromSeconds(40)));
+        }
+
+        var afterStop = vendors.PlacedDials().Where(d => d.Timestamp > terminatedAt).ToList();
+        Assert.Empty(afterStop);
+
+        await using var second = await ServiceProcess.StartAsync(port, settings, directory, Ct);
+        var progress = await Campaign.WaitFinishedAsync(second.Client, batchId, TimeSpan.FromSeconds(60), () => second.Output);
+
+        var placed = vendors.PlacedDials();
+        Assert.Equal(numbers.Count, placed.Count);
+        Assert.Equal(numbers.Order(StringComparer.Ordinal), placed.Select(d => d.Body.GetProperty("to").GetString()!).Order(StringComparer.Ordinal));
+        Assert.All(Campaign.Items(progress), i => Assert.Equal(1, i.GetProperty("attempts").GetInt32()));
     }
 
     private async Task RunTwoHundredAsync(string databaseUrl)

@@ -73,8 +73,40 @@ public sealed class MultiInstanceTests : IDisposable
         Assert.Equal("duplicate", again.GetProperty("status").GetString());
     }
 
-    /// <summary>Posts a signed call.hangup for <paramref name="call"/>, as Telnyx would, to one instance.</summary>
-    private static async Task<JsonElement> SendHangupAsync(HttpClient client, byte[] seed, EmulatedCall call, string? eventId = null)
+    [Fact]
+    public async Task TwoInstances_HangupLargerThanNotifyPayloadSentToOther_EndsCallWhereItLives()
+    {
+        var silent = Vendors.Number(9_999_998);
+        var seed = RandomNumberGenerator.GetBytes(32);
+        await using var schema = await PostgresSchema.CreateAsync(Ct);
+        await using var vendors = await Vendors.StartAsync(new Dictionary<string, CalleeScript> { [silent] = Vendors.Silent }, Ct, seed);
+        var (portA, portB) = (ServiceProcess.FreePort(), ServiceProcess.FreePort());
+        await using var a = await ServiceProcess.StartAsync(portA, vendors.SettingsFor(portA, schema.Url, "instance-a"), directory, Ct);
+        await using var b = await ServiceProcess.StartAsync(portB, vendors.SettingsFor(portB, schema.Url, "instance-b"), directory, Ct);
+
+        var initiated = await b.Client.PostAsJsonAsync("/api/call/initiate", new { telefono = silent, nombre = "Sam" }, Ct);
+        Assert.Equal(HttpStatusCode.Accepted, initiated.StatusCode);
+        var created = await initiated.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        var callId = created.GetProperty("call_id").GetString()!;
+        var callControlId = created.GetProperty("call_control_id").GetString()!;
+        await vendors.Telnyx.WaitForCommandAsync(c => c.Action == "transcription_start" && c.CallControlId == callControlId, TimeSpan.FromSeconds(20), Ct);
+
+        var hangup = await SendHangupAsync(a.Client, seed, vendors.Telnyx.FindCall(callControlId)!, padding: new string('x', 20_000));
+        Assert.Equal("relayed", hangup.GetProperty("status").GetString());
+        await TestHost.Wait.UntilAsync(
+            async () => (await Campaign.CallAsync(a.Client, callId)).GetProperty("call").TryGetProperty("ended_at", out _),
+            "instance B to end the call from the large hangup sent to instance A");
+        var call = (await Campaign.CallAsync(a.Client, callId)).GetProperty("call");
+        Assert.Equal(("instance-b", "remote_hangup", "normal_clearing"), (
+            call.GetProperty("instance_id").GetString(), call.GetProperty("end_reason").GetString(), call.GetProperty("hangup_cause").GetString()));
+        Assert.True(vendors.Telnyx.FindCall(callControlId)!.IsAlive, "the call was ended by the relayed webhook, not by the emulator");
+    }
+
+    /// <summary>
+    /// Posts a signed call.hangup for <paramref name="call"/>, as Telnyx would, to one instance; with
+    /// <paramref name="padding"/> in a field we do not read.
+    /// </summary>
+    private static async Task<JsonElement> SendHangupAsync(HttpClient client, byte[] seed, EmulatedCall call, string? eventId = null, string? padding = null)
     {
         eventId ??= Guid.NewGuid().ToString();
         var body = Encoding.UTF8.GetBytes(new JsonObject
@@ -93,6 +125,7 @@ public sealed class MultiInstanceTests : IDisposable
                     ["client_state"] = call.ClientState,
                     ["hangup_cause"] = "normal_clearing",
                     ["hangup_source"] = "callee",
+                    ["padding"] = padding,
                 },
             },
             ["meta"] = new JsonObject { ["attempt"] = 1, ["delivered_to"] = "test" },

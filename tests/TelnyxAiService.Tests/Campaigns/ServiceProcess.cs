@@ -108,6 +108,19 @@ public sealed class ServiceProcess : IAsyncDisposable
         await process.WaitForExitAsync(CancellationToken.None);
     }
 
+    /// <summary>SIGTERM, as a deploy stops it: waits until the process has exited.</summary>
+    /// <returns>The process's exit code.</returns>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync(CancellationToken.None);
+        }
+
+        await process.WaitForExitAsync(CancellationToken.None).WaitAsync(timeout);
+        return process.ExitCode;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();

@@ -87,9 +87,13 @@ public static partial class TelnyxWebhookEndpoint
 
         if (sessions.Find(webhook.ClientState, webhook.CallControlId) is not { } session)
         {
-            return notifier.Enabled && await notifier.PublishAsync(Encoding.UTF8.GetString(raw.Span), http.RequestAborted)
-                ? Ack("relayed")
-                : Ack("ignored");
+            if (!notifier.Enabled)
+            {
+                return Ack("ignored");
+            }
+
+            await notifier.PublishAsync(Encoding.UTF8.GetString(raw.Span), http.RequestAborted);
+            return Ack("relayed");
         }
 
         if (!session.Post(callEvent))
@@ -174,7 +178,7 @@ internal sealed class RelayedWebhookReader(Storage.CallNotifier notifier, Sessio
     {
         try
         {
-            await foreach (var body in notifier.Received.ReadAllAsync(stoppingToken))
+            await foreach (var body in notifier.ReadAllAsync(stoppingToken))
             {
                 TelnyxWebhookEndpoint.DeliverRelayed(body, sessions);
             }
