@@ -101,7 +101,10 @@ public static partial class MediaStreamEndpoint
         }
     }
 
-    /// <summary>Ends the session unless the call already ended: the caller hung up (stop), or the stream broke and we hang up.</summary>
+    /// <summary>
+    /// Ends the session unless the call already ended: the caller hung up (stop), or the stream broke and we hang up
+    /// (ending first, so the hangup Telnyx reports back cannot pass for the caller's).
+    /// </summary>
     private static async Task EndAsync(CallSession session, bool stopped, ICallControl callControl, TimeProvider time, ILogger logger)
     {
         if (session.Status == CallStatus.Ended)
@@ -115,8 +118,8 @@ public static partial class MediaStreamEndpoint
             return;
         }
 
-        await HangUpQuietlyAsync(callControl, session, time, logger);
         session.End(CallEndReason.StreamFailed);
+        await HangUpQuietlyAsync(callControl, session, time, logger);
     }
 
     private static async Task HangUpQuietlyAsync(ICallControl callControl, CallSession session, TimeProvider time, ILogger logger)
