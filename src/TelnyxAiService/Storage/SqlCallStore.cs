@@ -69,6 +69,7 @@ internal abstract class SqlCallStore(TimeProvider time) : ICallStore, IAsyncDisp
         return versions;
     }
 
+    /// <remarks>Reads a table rather than <c>SELECT 1</c>, which SQLite answers without touching the file.</remarks>
     public async Task<bool> ReachableAsync(CancellationToken cancellationToken)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2), time);
@@ -79,7 +80,7 @@ internal abstract class SqlCallStore(TimeProvider time) : ICallStore, IAsyncDisp
             await connection.ExecuteScalarAsync<int>(new CommandDefinition("SELECT COUNT(*) FROM schema_migrations", cancellationToken: probe.Token));
             return true;
         }
-        catch (Exception e) when (e is DbException or TimeoutException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             return false;
         }
