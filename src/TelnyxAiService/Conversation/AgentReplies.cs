@@ -8,7 +8,8 @@ public static class AgentReplies
 {
     /// <summary>
     /// The agent's reply, never silence: when the agent fails before saying anything, the fallback line is the reply;
-    /// when it fails part-way, the reply ends where it got to.
+    /// when it fails part-way, the reply ends where it got to. Anything the agent throws, other than our own
+    /// cancellation, is a failure.
     /// </summary>
     public static async IAsyncEnumerable<AgentOutput> ReplyOrFallbackAsync(
         this IAgent agent, AgentRequest request, string fallback, Action<ProviderException> onFailure, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -27,9 +28,9 @@ public static class AgentReplies
 
                 output = replies.Current;
             }
-            catch (ProviderException e)
+            catch (Exception e) when (ProviderException.Of(agent.GetType().Name, e, cancellationToken) is { } failure)
             {
-                onFailure(e);
+                onFailure(failure);
             }
 
             if (output is null)

@@ -70,9 +70,9 @@ public sealed partial class CallControlConversation(
                         break;
                 }
             }
-            catch (ProviderException e)
+            catch (Exception e) when (ProviderException.Of("telnyx", e, ct) is { } failure)
             {
-                LogCommandFailed(session.CallId, callEvent.GetType().Name, e);
+                LogCommandFailed(session.CallId, callEvent.GetType().Name, failure.Provider, failure);
             }
         }
     }
@@ -87,7 +87,7 @@ public sealed partial class CallControlConversation(
         var latency = new TurnLatency { TurnDecided = TimeSpan.Zero };
         var reply = new StringBuilder();
         CallEndReason? end = null;
-        await foreach (var output in agent.ReplyOrFallbackAsync(session.RequestFor(callerText), _phrases.Fallback, e => LogAgentFailed(session.CallId, e), ct))
+        await foreach (var output in agent.ReplyOrFallbackAsync(session.RequestFor(callerText), _phrases.Fallback, e => LogAgentFailed(session.CallId, e.Provider, e), ct))
         {
             switch (output)
             {
@@ -128,12 +128,12 @@ public sealed partial class CallControlConversation(
     [LoggerMessage(Level = LogLevel.Information, Message = "Call {CallId} turn: {Latency}")]
     private partial void LogTurn(string callId, TurnLatency latency);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: the agent failed, speaking the fallback line")]
-    private partial void LogAgentFailed(string callId, ProviderException exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: the agent ({Provider}) failed, speaking the fallback line")]
+    private partial void LogAgentFailed(string callId, string provider, ProviderException exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: the media stream failed ({Reason})")]
     private partial void LogStreamFailed(string callId, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: handling {Event} failed")]
-    private partial void LogCommandFailed(string callId, string @event, ProviderException exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: handling {Event} failed ({Provider})")]
+    private partial void LogCommandFailed(string callId, string @event, string provider, ProviderException exception);
 }

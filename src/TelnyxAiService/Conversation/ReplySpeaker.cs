@@ -46,9 +46,9 @@ internal sealed partial class ReplySpeaker(CallSession session, ICallAudio audio
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
-        catch (ProviderException e)
+        catch (Exception e) when (ProviderException.Of("telnyx", e, ct) is { } failure)
         {
-            LogReplyFailed(_session.CallId, reply.Id, e);
+            LogReplyFailed(_session.CallId, reply.Id, failure.Provider, failure);
             queued();
         }
     }
@@ -81,9 +81,9 @@ internal sealed partial class ReplySpeaker(CallSession session, ICallAudio audio
 
             return true;
         }
-        catch (ProviderException e) when (!any)
+        catch (Exception e) when (!any && ProviderException.Of(_services.TextToSpeech.GetType().Name, e, ct) is { } failure)
         {
-            LogVoiceFailed(_session.CallId, e);
+            LogVoiceFailed(_session.CallId, failure.Provider, failure);
             return false;
         }
     }
@@ -103,7 +103,7 @@ internal sealed partial class ReplySpeaker(CallSession session, ICallAudio audio
             else
             {
                 var request = _session.RequestFor(reply.CallerText!);
-                await foreach (var output in _services.Agent.ReplyOrFallbackAsync(request, _phrases.Fallback, e => LogAgentFailed(_session.CallId, e), ct))
+                await foreach (var output in _services.Agent.ReplyOrFallbackAsync(request, _phrases.Fallback, e => LogAgentFailed(_session.CallId, e.Provider, e), ct))
                 {
                     switch (output)
                     {
@@ -138,12 +138,12 @@ internal sealed partial class ReplySpeaker(CallSession session, ICallAudio audio
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: the agent failed, speaking the fallback line")]
-    private partial void LogAgentFailed(string callId, ProviderException exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: the agent ({Provider}) failed, speaking the fallback line")]
+    private partial void LogAgentFailed(string callId, string provider, ProviderException exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: text-to-speech failed, Telnyx speak says the reply")]
-    private partial void LogVoiceFailed(string callId, ProviderException exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: text-to-speech ({Provider}) failed, Telnyx speak says the reply")]
+    private partial void LogVoiceFailed(string callId, string provider, ProviderException exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: reply {Reply} failed")]
-    private partial void LogReplyFailed(string callId, int reply, ProviderException exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: reply {Reply} failed ({Provider})")]
+    private partial void LogReplyFailed(string callId, int reply, string provider, ProviderException exception);
 }

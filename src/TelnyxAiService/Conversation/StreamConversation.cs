@@ -227,7 +227,7 @@ public sealed partial class StreamConversation
                 _reply!.EndReason = CallEndReason.TimeLimit;
                 break;
             case EarsLost lost:
-                LogRecogniserLost(_session.CallId, lost.Error);
+                LogRecogniserLost(_session.CallId, lost.Error.Provider, lost.Error);
                 if (_reply is { } interrupted)
                 {
                     await CutReplyAsync(interrupted);
@@ -516,9 +516,9 @@ public sealed partial class StreamConversation
         {
             await command(_session.Ending);
         }
-        catch (ProviderException e)
+        catch (Exception e) when (ProviderException.Of("telnyx", e, _session.Ending) is { } failure)
         {
-            LogEndCommandFailed(_session.CallId, reason, e);
+            LogEndCommandFailed(_session.CallId, reason, failure.Provider, failure);
         }
 
         _session.End(reason);
@@ -593,9 +593,9 @@ public sealed partial class StreamConversation
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
-        catch (ProviderException e)
+        catch (Exception e) when (ProviderException.Of(_services.SpeechToText.GetType().Name, e, ct) is { } failure)
         {
-            Post(new EarsLost(e));
+            Post(new EarsLost(failure));
         }
     }
 
@@ -624,11 +624,11 @@ public sealed partial class StreamConversation
     [LoggerMessage(Level = LogLevel.Information, Message = "Call {CallId}: the caller interrupted reply {Reply}")]
     private partial void LogBargeIn(string callId, int reply);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: ending the call ({Reason}) failed at Telnyx")]
-    private partial void LogEndCommandFailed(string callId, CallEndReason reason, ProviderException exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: ending the call ({Reason}) failed ({Provider})")]
+    private partial void LogEndCommandFailed(string callId, CallEndReason reason, string provider, ProviderException exception);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Call {CallId}: speech recognition was lost")]
-    private partial void LogRecogniserLost(string callId, ProviderException exception);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Call {CallId}: speech recognition ({Provider}) was lost")]
+    private partial void LogRecogniserLost(string callId, string provider, ProviderException exception);
 }
 
 /// <summary>What every stream conversation needs; one instance for the service.</summary>

@@ -2,10 +2,14 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Reflection;
 using TelnyxAiService.Providers;
+using TelnyxAiService.Storage;
 
 namespace TelnyxAiService.Health;
 
-/// <summary><c>GET /api/health</c>: version, uptime and every provider's mode and reachability; 503 when one is unreachable.</summary>
+/// <summary>
+/// <c>GET /api/health</c>: version, uptime, every provider's mode and reachability and whether the store answers; 503 when
+/// a provider or the store is unreachable.
+/// </summary>
 public static class HealthEndpoints
 {
     private static readonly string Version =
@@ -21,8 +25,9 @@ public static class HealthEndpoints
 
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/health", async (IEnumerable<ProviderInfo> providers, ProviderProbe probe, CancellationToken ct) =>
+        app.MapGet("/api/health", async (IEnumerable<ProviderInfo> providers, ProviderProbe probe, ICallStore store, StorageOptions storage, CancellationToken ct) =>
         {
+            var storeReachable = store.ReachableAsync(ct);
             var checks = await Task.WhenAll(providers.Select(async p => new
             {
                 p.Capability,
@@ -31,7 +36,8 @@ public static class HealthEndpoints
                 BaseUrl = p.BaseUrl?.ToString(),
                 Reachable = await probe.ReachableAsync(p.BaseUrl, ct),
             }));
-            var healthy = checks.All(c => c.Reachable);
+            var storeCheck = new { Provider = storage.Provider.ToString().ToLowerInvariant(), Reachable = await storeReachable };
+            var healthy = checks.All(c => c.Reachable) && storeCheck.Reachable;
             return Results.Json(
                 new
                 {
@@ -39,6 +45,7 @@ public static class HealthEndpoints
                     Version,
                     UptimeSeconds = (long)(DateTime.Now - Started).TotalSeconds,
                     Providers = checks,
+                    Store = storeCheck,
                 },
                 statusCode: healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });

@@ -77,4 +77,7 @@ public interface ICallStore
     Task<bool> CancelBatchAsync(string batchId, CancellationToken cancellationToken);
 
     Task<BatchProgress?> GetBatchProgressAsync(string batchId, CancellationToken cancellationToken);
+
+    /// <summary>Whether the database answers a cheap query within a couple of seconds (for health).</summary>
+    Task<bool> ReachableAsync(CancellationToken cancellationToken);
 }

@@ -73,6 +73,23 @@ internal abstract class SqlCallStore(TimeProvider time) : ICallStore, IAsyncDisp
         return versions;
     }
 
+    /// <remarks>Reads a table rather than <c>SELECT 1</c>, which SQLite answers without touching the file.</remarks>
+    public async Task<bool> ReachableAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2), time);
+        using var probe = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            await using var connection = await OpenAsync(probe.Token);
+            await connection.ExecuteScalarAsync<int>(new CommandDefinition("SELECT COUNT(*) FROM schema_migrations", cancellationToken: probe.Token));
+            return true;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
     public async Task InsertCallAsync(NewCall call, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);

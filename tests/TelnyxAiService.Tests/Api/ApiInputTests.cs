@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Data.Sqlite;
 using TelnyxAiService.Tests.TestHost;
 
 namespace TelnyxAiService.Tests.Api;
@@ -135,6 +136,24 @@ public sealed class ApiInputTests
         await using var harness = await StartAsync(new() { ["ANTHROPIC_BASE_URL"] = "http://127.0.0.1:9" });
         var response = await harness.Client.GetAsync("/api/health", Ct);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Health_StoreUnreachable_Is503()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), $"telnyx-ai-test-{Guid.NewGuid():N}");
+        await using var harness = await StartAsync(new() { ["DATABASE_URL"] = $"sqlite:{Path.Combine(directory, "calls.db")}" });
+        var before = await harness.Client.GetFromJsonAsync<JsonElement>("/api/health", Ct);
+        Assert.True(before.GetProperty("store").GetProperty("reachable").GetBoolean());
+        Assert.Equal("sqlite", before.GetProperty("store").GetProperty("provider").GetString());
+
+        Directory.Delete(directory, recursive: true);
+        SqliteConnection.ClearAllPools();
+
+        var response = await harness.Client.GetAsync("/api/health", Ct);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        var health = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        Assert.False(health.GetProperty("store").GetProperty("reachable").GetBoolean());
     }
 
     private static Task<ServiceHarness> StartAsync(Dictionary<string, string>? settings = null) =>

@@ -4,8 +4,11 @@ using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using TelnyxAiService.Emulators.Anthropic;
 using TelnyxAiService.Emulators.Audio;
+using TelnyxAiService.Storage;
 using TelnyxAiService.Tests.TestHost;
 using static TelnyxAiService.Tests.Conversation.MediaStreamCallTests;
 
@@ -177,6 +180,27 @@ public sealed class MediaStreamRobustnessTests
         Assert.DoesNotContain(harness.Telnyx.Commands, c => c.Action == "hangup" && c.CallControlId == calmCall);
     }
 
+    [Fact]
+    public async Task Stream_TransportThrowsMidCall_SessionEndsWithStoredReasonAndOneLog()
+    {
+        var log = new ThrowingLogs(throwOn: "LogStreamError");
+        await using var harness = await ServiceHarness.StartAsync(
+            new HarnessOptions { Services = services => services.AddSingleton<ILoggerProvider>(log) },
+            Ct);
+        var (streamUrl, callControlId) = await DialAsync(harness);
+        using var socket = await StartStreamAsync(streamUrl, callControlId);
+        await Wait.UntilAsync(() => harness.Deepgram.HandshakeCount == 1, "the speech-to-text session");
+
+        await SendTextAsync(socket, """{"event":"error","payload":{"code":"1","title":"t","detail":"d"}}""");
+
+        await harness.Telnyx.WaitForCommandAsync(c => c.Action == "hangup" && c.CallControlId == callControlId, TimeSpan.FromSeconds(10), Ct);
+        var store = harness.Services.GetRequiredService<ICallStore>();
+        CallRecord? call = null;
+        await Wait.UntilAsync(async () => (call = await store.FindByCallControlIdAsync(callControlId, Ct))?.EndReason is not null, "the stored end");
+        Assert.Equal("stream_failed", call!.EndReason);
+        Assert.Equal(1, log.Count("LogStreamCrashed"));
+    }
+
     private static async Task<ClientWebSocket> StartStreamAsync(Uri streamUrl, string callControlId)
     {
         var socket = new ClientWebSocket();
@@ -293,6 +317,38 @@ public sealed class MediaStreamRobustnessTests
         finally
         {
             Sending.Release();
+        }
+    }
+
+    /// <summary>Counts log events by name, and throws from the one named, as a broken transport would.</summary>
+    private sealed class ThrowingLogs(string throwOn) : ILoggerProvider, ILogger
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _events = new();
+
+        public int Count(string eventName) => _events.Count(e => e == eventName);
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (eventId.Name is { } name)
+            {
+                _events.Enqueue(name);
+            }
+
+            if (eventId.Name == throwOn)
+            {
+                throw new InvalidOperationException("the transport broke");
+            }
+        }
+
+        public void Dispose()
+        {
         }
     }
 }

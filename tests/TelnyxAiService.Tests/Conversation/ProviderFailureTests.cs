@@ -1,8 +1,12 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.DependencyInjection;
 using TelnyxAiService.Conversation;
 using TelnyxAiService.Emulators.Anthropic;
 using TelnyxAiService.Emulators.Deepgram;
 using TelnyxAiService.Emulators.ElevenLabs;
 using TelnyxAiService.Emulators.Telnyx.Media;
+using TelnyxAiService.Llm;
+using TelnyxAiService.Storage;
 using TelnyxAiService.Tests.TestHost;
 using static TelnyxAiService.Tests.Conversation.MediaStreamCallTests;
 using CallEndReason = TelnyxAiService.Emulators.Telnyx.Media.CallEndReason;
@@ -115,5 +119,44 @@ public sealed class ProviderFailureTests
         Assert.Equal(fallback, string.Join(' ', spoken.Skip(1)));
         var line = Assert.Single(recording.CallerLines);
         Assert.InRange(StreamCalls.HeardFramesAfter(recording, line.End), StreamCalls.FramesOf([.. spoken.Skip(1)]) - 2, StreamCalls.FramesOf([.. spoken.Skip(1)]));
+    }
+
+    [Fact]
+    public async Task Agent_ThrowsUnexpectedException_FallbackLineSpokenAndEndStored()
+    {
+        var fallback = Phrases.For("en").Fallback;
+        await using var harness = await ServiceHarness.StartAsync(
+            new HarnessOptions
+            {
+                Deepgram = Segments(Line),
+                Settings = { ["SPECULATIVE_REPLY_MS"] = "0" },
+                Services = services => services.AddSingleton<IAgent>(new BrokenAgent()),
+                Caller = _ => new CallerScript()
+                    .WaitForAgentToFinish()
+                    .Say(Line)
+                    .WaitForAgentToFinish()
+                    .HangUp(),
+            },
+            Ct);
+
+        var recording = await CallAsync(harness);
+
+        Assert.Equal(CallEndReason.CallerHungUp, recording.EndReason);
+        var spoken = StreamCalls.SynthesisedTexts(harness.ElevenLabs);
+        Assert.Equal(Greeting, spoken[0]);
+        Assert.Equal(fallback, string.Join(' ', spoken.Skip(1)));
+        var store = harness.Services.GetRequiredService<ICallStore>();
+        CallRecord? call = null;
+        await Wait.UntilAsync(async () => (call = (await store.ListCallsAsync(new CallQuery(), Ct)).Calls.Single()).EndReason is not null, "the stored end");
+        Assert.Equal("remote_hangup", call!.EndReason);
+    }
+
+    /// <summary>An agent whose SDK throws something other than a provider failure.</summary>
+    private sealed class BrokenAgent : IAgent
+    {
+        public async IAsyncEnumerable<AgentOutput> ReplyAsync(AgentRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            yield return await Task.FromException<AgentOutput>(new InvalidOperationException("the SDK broke"));
+        }
     }
 }

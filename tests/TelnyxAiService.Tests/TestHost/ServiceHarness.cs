@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using TelnyxAiService.Emulators.Anthropic;
 using TelnyxAiService.Emulators.Deepgram;
 using TelnyxAiService.Emulators.ElevenLabs;
@@ -28,6 +30,9 @@ public sealed class HarnessOptions
     public Func<EmulatedCall, CallerScript>? Caller { get; init; }
 
     public Dictionary<string, string> Settings { get; init; } = [];
+
+    /// <summary>Replaces or adds services after the service's own registrations (a failing part a vendor cannot be made to be).</summary>
+    public Action<IServiceCollection>? Services { get; init; }
 }
 
 /// <summary>
@@ -105,6 +110,10 @@ public sealed class ServiceHarness : IAsyncDisposable
             }
 
             builder.UseUrls($"http://127.0.0.1:{port}");
+            if (options.Services is { } services)
+            {
+                builder.ConfigureTestServices(services);
+            }
         });
         factory.UseKestrel();
         factory.StartServer();

@@ -65,27 +65,61 @@ public static partial class MediaStreamEndpoint
         LogStreamStarted(logger, session.CallId, format.ToString());
         var recorder = recordings.CreateRecorder(format);
         var connection = new TelnyxMediaConnection(socket, format, session.CallId, clock, time, refusals, logger, recorder);
+        try
+        {
+            await ConverseAsync(session, connection, conversations, cts, logger);
+        }
+        finally
+        {
+            if (recorder is not null)
+            {
+                recordings.TryEnqueue(session.CallId, recorder);
+            }
+
+            await EndAsync(session, connection.Stopped, conversations.CallControl, time, logger);
+        }
+    }
+
+    /// <summary>Runs the transport and the conversation until either ends; what either throws is logged here, once.</summary>
+    private static async Task ConverseAsync(CallSession session, TelnyxMediaConnection connection, ConversationServices conversations, CancellationTokenSource cts, ILogger logger)
+    {
         var transport = connection.RunAsync(cts.Token);
         var conversation = conversations.ConverseAsync(session, connection, cts.Token);
+        var both = Task.WhenAll(transport, conversation);
         await Task.WhenAny(transport, conversation);
         await cts.CancelAsync();
-        await Task.WhenAll(transport, conversation);
-        if (recorder is not null)
+        try
         {
-            recordings.TryEnqueue(session.CallId, recorder);
+            await both;
         }
-        if (session.Status != CallStatus.Ended)
+        catch (Exception) when (both.Exception is { } crash)
         {
-            if (connection.Stopped)
-            {
-                session.End(CallEndReason.RemoteHangup);
-            }
-            else
-            {
-                await HangUpQuietlyAsync(conversations.CallControl, session, time, logger);
-                session.End(CallEndReason.StreamFailed);
-            }
+            LogStreamCrashed(logger, session.CallId, crash);
         }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Ends the session unless the call already ended: the caller hung up (stop), or the stream broke and we hang up
+    /// (ending first, so the hangup Telnyx reports back cannot pass for the caller's).
+    /// </summary>
+    private static async Task EndAsync(CallSession session, bool stopped, ICallControl callControl, TimeProvider time, ILogger logger)
+    {
+        if (session.Status == CallStatus.Ended)
+        {
+            return;
+        }
+
+        if (stopped)
+        {
+            session.End(CallEndReason.RemoteHangup);
+            return;
+        }
+
+        session.End(CallEndReason.StreamFailed);
+        await HangUpQuietlyAsync(callControl, session, time, logger);
     }
 
     private static async Task HangUpQuietlyAsync(ICallControl callControl, CallSession session, TimeProvider time, ILogger logger)
@@ -95,7 +129,7 @@ public static partial class MediaStreamEndpoint
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5), time);
             await callControl.HangupAsync(session.CallControlId!, timeout.Token);
         }
-        catch (Exception e) when (e is Providers.ProviderException or OperationCanceledException)
+        catch (Exception e)
         {
             LogHangupFailed(logger, session.CallId, e);
         }
@@ -103,6 +137,9 @@ public static partial class MediaStreamEndpoint
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Call {CallId}: media stream started ({Format})")]
     private static partial void LogStreamStarted(ILogger logger, string callId, string format);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Call {CallId}: the media stream failed unexpectedly")]
+    private static partial void LogStreamCrashed(ILogger logger, string callId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: hanging up after the stream broke failed")]
     private static partial void LogHangupFailed(ILogger logger, string callId, Exception exception);
