@@ -20,12 +20,13 @@ public static class HealthEndpoints
     public static IServiceCollection AddHealth(this IServiceCollection services)
     {
         services.AddSingleton<ProviderProbe>();
+        services.AddSingleton<StoreProbe>();
         return services;
     }
 
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/health", async (IEnumerable<ProviderInfo> providers, ProviderProbe probe, ICallStore store, StorageOptions storage, CancellationToken ct) =>
+        app.MapGet("/api/health", async (IEnumerable<ProviderInfo> providers, ProviderProbe probe, StoreProbe store, StorageOptions storage, CancellationToken ct) =>
         {
             var storeReachable = store.ReachableAsync(ct);
             var checks = await Task.WhenAll(providers.Select(async p => new
@@ -89,4 +90,28 @@ public sealed class ProviderProbe(TimeProvider time)
         _results[key] = (time.GetUtcNow(), reachable);
         return reachable;
     }
+}
+
+/// <summary>
+/// Whether the store answers, remembered for a second: health stays cheap, and a flood of health requests (the endpoint
+/// is open to anyone) costs the database at most one query a second.
+/// </summary>
+public sealed class StoreProbe(ICallStore store, TimeProvider time)
+{
+    private static readonly TimeSpan Remember = TimeSpan.FromSeconds(1);
+    private volatile Result? _last;
+
+    public async Task<bool> ReachableAsync(CancellationToken cancellationToken)
+    {
+        if (_last is { } last && time.GetUtcNow() - last.At < Remember)
+        {
+            return last.Reachable;
+        }
+
+        var reachable = await store.ReachableAsync(cancellationToken);
+        _last = new Result(time.GetUtcNow(), reachable);
+        return reachable;
+    }
+
+    private sealed record Result(DateTimeOffset At, bool Reachable);
 }

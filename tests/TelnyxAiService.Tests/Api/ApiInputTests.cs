@@ -150,9 +150,8 @@ public sealed class ApiInputTests
         Directory.Delete(directory, recursive: true);
         SqliteConnection.ClearAllPools();
 
-        var response = await harness.Client.GetAsync("/api/health", Ct);
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        var health = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        await Wait.UntilAsync(async () => (await harness.Client.GetAsync("/api/health", Ct)).StatusCode == HttpStatusCode.ServiceUnavailable, "health to see the store gone");
+        var health = await (await harness.Client.GetAsync("/api/health", Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct);
         Assert.False(health.GetProperty("store").GetProperty("reachable").GetBoolean());
     }
 
