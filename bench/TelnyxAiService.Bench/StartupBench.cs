@@ -13,7 +13,7 @@ internal static class StartupBench
         var report = new StringBuilder();
         report.AppendLine("## 4. Process: start to first 200 on /api/health, idle RSS").AppendLine();
         report.AppendLine(CultureInfo.InvariantCulture, $"`dotnet telnyx-ai-service.dll` from the publish folder, all four vendors configured (pointing at running emulators, so /api/health answers 200), SQLite store. Start = `Process.Start`; the harness polls /api/health every 2 ms. Idle RSS is VmRSS 3 s after the first 200. Median of {Runs} runs (min-max). InvariantGlobalization is on in every build.");
-        report.AppendLine("Native AOT: not measured: `PublishAot` on net10.0 fails on this machine's package mirror (NU1101: `Microsoft.NETCore.App.Runtime.NativeAOT.linux-x64` is missing; see /work/shared/dependencies.md §A6, where a net9 AOT hello-world starts in 27 ms at 19 MB).").AppendLine();
+        report.AppendLine("Native AOT: not measured: `PublishAot` on net10.0 fails on this machine's package mirror (NU1101: `Microsoft.NETCore.App.Runtime.NativeAOT.linux-x64` is missing; see the team's dependency notes (shared/dependencies.md beside the repository, §A6), where a net9 AOT hello-world starts in 27 ms at 19 MB).").AppendLine();
         report.AppendLine("| build | runtime settings | start -> first 200 ms (median, min-max) | idle RSS MB (median) |");
         report.AppendLine("|---|---|---|---|");
         await using var env = await BenchEnvironment.StartAsync(options.Delays, LatencyBench.Lines, LatencyBench.Reply, caller: null, callee: null, cancellationToken);

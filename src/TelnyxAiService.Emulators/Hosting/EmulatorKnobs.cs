@@ -1,5 +1,8 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace TelnyxAiService.Emulators.Hosting;
 
@@ -80,17 +83,22 @@ public sealed class EmulatorKnobs
         }
     }
 
-    /// <summary>Applies a JSON object of knobs, e.g. <c>{"anthropic-ttft-ms": 400, "telnyx-duplicate-webhooks": true}</c>.</summary>
-    public void Apply(JsonElement json)
+    /// <summary>Applies a knobs file: one JSON object of knob values, e.g. <c>{"anthropic-ttft-ms": 400, "telnyx-duplicate-webhooks": true}</c>.</summary>
+    public void Apply(string json)
     {
-        if (json.ValueKind != JsonValueKind.Object)
+        Dictionary<string, KnobValue>? values;
+        try
         {
-            throw new InvalidKnobException("the knobs file must hold one JSON object");
+            values = JsonSerializer.Deserialize(json, KnobsJson.Default.DictionaryStringKnobValue);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidKnobException($"the knobs file must hold one JSON object of strings, numbers and true/false ({e.Message})");
         }
 
-        foreach (var property in json.EnumerateObject())
+        foreach (var (name, value) in values ?? throw new InvalidKnobException("the knobs file must hold one JSON object"))
         {
-            Set(property.Name, property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString()! : property.Value.GetRawText());
+            Set(name, value.Text);
         }
     }
 
@@ -116,3 +124,23 @@ public sealed class EmulatorKnobs
 
 /// <summary>One knob: <see cref="Name"/> is both the flag (after <c>--</c>) and the JSON key.</summary>
 public sealed record Knob(string Name, string Description, Action<EmulatorKnobs, string> Apply);
+
+/// <summary>A knob's value in a knobs file, as the text a flag would carry: a string, a number or true/false.</summary>
+[JsonConverter(typeof(KnobValueConverter))]
+public readonly record struct KnobValue(string Text);
+
+internal sealed class KnobValueConverter : JsonConverter<KnobValue>
+{
+    public override KnobValue Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
+    {
+        JsonTokenType.String => new KnobValue(reader.GetString()!),
+        JsonTokenType.Number or JsonTokenType.True or JsonTokenType.False =>
+            new KnobValue(Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan)),
+        _ => throw new JsonException("a knob value is a string, a number or true/false"),
+    };
+
+    public override void Write(Utf8JsonWriter writer, KnobValue value, JsonSerializerOptions options) => writer.WriteStringValue(value.Text);
+}
+
+[JsonSerializable(typeof(Dictionary<string, KnobValue>))]
+internal sealed partial class KnobsJson : JsonSerializerContext;

@@ -39,11 +39,7 @@ internal static class EmulateCommand
                 switch (flag[2..])
                 {
                     case "config":
-                        using (var document = JsonDocument.Parse(await File.ReadAllTextAsync(value)))
-                        {
-                            knobs.Apply(document.RootElement);
-                        }
-
+                        knobs.Apply(await File.ReadAllTextAsync(value));
                         break;
                     case "persona":
                         personaPath = value;
