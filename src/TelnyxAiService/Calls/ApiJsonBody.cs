@@ -5,8 +5,9 @@ namespace TelnyxAiService.Calls;
 
 /// <summary>
 /// Reads an API request's JSON body into its typed record (source-generated, strict about types): 415 when it is not
-/// JSON, 413 past the endpoint's size limit, 400 naming the field when a value has the wrong type or the text is not
-/// valid JSON, UTF-8 or UTF-16 (unpaired surrogates).
+/// JSON, 400 naming the field when a value has the wrong type or the text is not valid JSON, UTF-8 or UTF-16 (unpaired
+/// surrogates). A body past the endpoint's size limit, or too slow, is refused by Kestrel and answered by
+/// <see cref="Security.EdgeExceptionHandler"/> (413, 408).
 /// </summary>
 internal static class ApiJsonBody
 {
@@ -29,10 +30,6 @@ internal static class ApiJsonBody
             return (null, FieldAt(e.Path) is { } field
                 ? Invalid(field, "has the wrong type, or holds text that is not valid UTF-8 or UTF-16")
                 : Invalid("body", "is not valid JSON (or not UTF-8 text)"));
-        }
-        catch (BadHttpRequestException e)
-        {
-            return (null, Results.Problem("The request body was refused (too large or too slow).", statusCode: e.StatusCode));
         }
     }
 

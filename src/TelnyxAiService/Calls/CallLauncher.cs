@@ -52,9 +52,6 @@ internal sealed partial class CallLauncher(
             : configured;
     }
 
-    /// <summary>How often a campaign item waiting for a free live-call slot looks again.</summary>
-    private static readonly TimeSpan SlotPoll = TimeSpan.FromMilliseconds(200);
-
     /// <returns>The placed call, or null when MAX_CONCURRENT_CALLS calls are already live (nothing was stored or dialled).</returns>
     /// <exception cref="ProviderException">The dial failed; the session is ended and the call stored as failed.</exception>
     public async Task<LaunchedCall?> LaunchAsync(CallRequest request, CancellationToken cancellationToken)
@@ -79,19 +76,13 @@ internal sealed partial class CallLauncher(
     /// </returns>
     public async Task<Task<StoredStatus>?> LaunchItemAsync(BatchItem item, string callId, CancellationToken draining, CancellationToken cancellationToken)
     {
-        while (true)
+        try
         {
-            if (draining.IsCancellationRequested)
-            {
-                return null;
-            }
-
-            if (limit.TryTake())
-            {
-                break;
-            }
-
-            await Task.Delay(SlotPoll, time, cancellationToken);
+            await limit.TakeAsync(draining);
+        }
+        catch (OperationCanceledException) when (draining.IsCancellationRequested)
+        {
+            return null;
         }
 
         var request = new CallRequest(item.Phone, item.Name ?? "", item.Context ?? "", item.Greeting);

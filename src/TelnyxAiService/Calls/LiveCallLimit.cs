@@ -4,29 +4,19 @@ namespace TelnyxAiService.Calls;
 /// The cap on live calls this instance dialled (MAX_CONCURRENT_CALLS), shared by the API and the campaigns: a dial
 /// takes a slot before it is placed and gives it back when its call ends, so parallel requests can never exceed it.
 /// </summary>
-public sealed class LiveCallLimit(CallsOptions options)
+public sealed class LiveCallLimit(CallsOptions options) : IDisposable
 {
-    private int _live;
+    private readonly SemaphoreSlim _slots = new(options.MaxConcurrentCalls, options.MaxConcurrentCalls);
 
-    public int Available => options.MaxConcurrentCalls - Volatile.Read(ref _live);
+    public int Available => _slots.CurrentCount;
 
     /// <summary>Takes a slot; false when all are taken.</summary>
-    public bool TryTake()
-    {
-        while (true)
-        {
-            var live = Volatile.Read(ref _live);
-            if (live >= options.MaxConcurrentCalls)
-            {
-                return false;
-            }
+    public bool TryTake() => _slots.Wait(0);
 
-            if (Interlocked.CompareExchange(ref _live, live + 1, live) == live)
-            {
-                return true;
-            }
-        }
-    }
+    /// <summary>Takes a slot once one is free.</summary>
+    public Task TakeAsync(CancellationToken cancellationToken) => _slots.WaitAsync(cancellationToken);
 
-    public void Release() => Interlocked.Decrement(ref _live);
+    public void Release() => _slots.Release();
+
+    public void Dispose() => _slots.Dispose();
 }

@@ -39,11 +39,6 @@ public static partial class TelnyxWebhookEndpoint
 
         var body = new MemoryStream();
         await http.Request.Body.CopyToAsync(body, http.RequestAborted);
-        if (body.Length > MaxBodyBytes)
-        {
-            refusals.Refuse("webhook", "too-large");
-            return Results.Problem("Webhook body too large.", statusCode: StatusCodes.Status413PayloadTooLarge);
-        }
 
         var raw = new ReadOnlyMemory<byte>(body.GetBuffer(), 0, (int)body.Length);
         if (gate.Verify(http.Request.Headers, raw.Span) is { } refusal)
