@@ -2,6 +2,7 @@ using TelnyxAiService.Calls;
 using TelnyxAiService.Configuration;
 using TelnyxAiService.Conversation;
 using TelnyxAiService.Demo;
+using TelnyxAiService.Failover;
 using TelnyxAiService.Health;
 using TelnyxAiService.Llm;
 using TelnyxAiService.Providers;
@@ -41,6 +42,7 @@ try
         .AddLlm()
         .AddConversation()
         .AddCalls()
+        .AddFailover()
         .AddRecordings()
         .AddHealth();
 

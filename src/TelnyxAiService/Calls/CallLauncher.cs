@@ -74,7 +74,7 @@ internal sealed partial class CallLauncher(
     /// Completes once the call has ended and its end is stored; null, with nothing stored or dialled, when
     /// <paramref name="draining"/> is cancelled before a slot is free.
     /// </returns>
-    public async Task<Task<StoredStatus>?> LaunchItemAsync(BatchItem item, string callId, CancellationToken draining, CancellationToken cancellationToken)
+    public async Task<Task<StoredStatus?>?> LaunchItemAsync(BatchItem item, string callId, CancellationToken draining, CancellationToken cancellationToken)
     {
         try
         {
@@ -103,15 +103,17 @@ internal sealed partial class CallLauncher(
     /// placed (an incoming one) comes with its ids: they are stored and the session is found by its call_control_id.
     /// </summary>
     /// <returns>The session, and a task that completes once the call has ended and its end is stored.</returns>
-    internal async Task<(CallSession Session, Task<StoredStatus> Finished)> StartSessionAsync(NewCall call, CallBrief brief, string greeting, DialResult? placed, CancellationToken cancellationToken)
+    internal async Task<(CallSession Session, Task<StoredStatus?> Finished)> StartSessionAsync(NewCall call, CallBrief brief, string greeting, DialResult? placed, CancellationToken cancellationToken)
     {
-        await store.InsertCallAsync(call, cancellationToken);
+        var session = new CallSession(call.Id, call.Phone, brief, greeting, telnyx.UseMediaStreams, time.GetUtcNow()) { Writer = writer, Time = time };
+        await store.InsertCallAsync(
+            call with { InstanceId = storage.LeaseHolder, StreamToken = session.StreamToken, StreamFormat = session.UseMediaStream ? _streamFormat.ToString() : null },
+            cancellationToken);
         if (placed is not null)
         {
             await store.SetDialedAsync(call.Id, placed, cancellationToken);
         }
 
-        var session = new CallSession(call.Id, call.Phone, brief, greeting, telnyx.UseMediaStreams, time.GetUtcNow()) { Writer = writer, Time = time };
         if (placed is not null)
         {
             sessions.SetCallControlId(session, placed.CallControlId);
@@ -120,13 +122,80 @@ internal sealed partial class CallLauncher(
         return (session, supervisor.Start(session));
     }
 
+    /// <summary>
+    /// Continues a call that another run of the service began (taken over with its lease). A call Telnyx reports ended
+    /// is stored with its outcome (completed once answered: it is never dialled again as unanswered); a call never
+    /// confirmed dialled is dialled with its own command_id, which places it at most once. A live call gets a session
+    /// with its history: on a media stream that was answered, Telnyx is asked to open a new stream here (same codec,
+    /// fresh token) and the agent first says one short line; an incoming call not yet answered is answered again
+    /// (same command_id); otherwise the session waits for the call's next webhook.
+    /// </summary>
+    /// <returns>Completes once the resumed call has ended and its end is stored (null: handed over again); null when the call had already ended.</returns>
+    /// <exception cref="ProviderException">Telnyx could not be asked; the call stays taken and open.</exception>
+    public async Task<Task<StoredStatus?>?> ResumeAsync(CallRecord call, CancellationToken cancellationToken)
+    {
+        var callControlId = call.CallControlId;
+        if (callControlId is null && call.Direction == CallDirection.Outbound)
+        {
+            var dialed = await callControl.DialAsync(
+                new DialRequest(call.Phone, call.Id, call.Id, call.StreamToken is { } token ? StreamRequest(token, call.StreamFormat) : null), cancellationToken);
+            await store.SetDialedAsync(call.Id, dialed, cancellationToken);
+            callControlId = dialed.CallControlId;
+        }
+
+        if (callControlId is null || !(await callControl.GetCallAsync(callControlId, cancellationToken)).IsAlive)
+        {
+            var status = call.AnsweredAt is null ? StoredStatus.NoAnswer : StoredStatus.Completed;
+            await store.SetEndedAsync(call.Id, status, "ended_while_unattended", null, cancellationToken);
+            LogEndedUnattended(call.Id, status);
+            return null;
+        }
+
+        var answered = call.AnsweredAt is not null;
+        var media = call.StreamFormat is not null;
+        var phrases = Phrases.For(conversation.Language);
+        var brief = new CallBrief(call.Name ?? "", call.Context ?? "", conversation.Language, conversation.Instructions);
+        var greeting = answered ? phrases.Resumed : call.Greeting ?? phrases.GreetingFor(call.Name ?? "");
+        var session = new CallSession(call.Id, call.Phone, brief, greeting, media, call.CreatedAt, answered ? null : call.StreamToken) { Writer = writer, Time = time };
+        var turns = await store.GetTurnsAsync(call.Id, cancellationToken);
+        session.Resume([.. turns.Select(t => new ChatMessage(t.Speaker == Storage.Speaker.Agent ? Llm.Speaker.Agent : Llm.Speaker.Caller, t.Text, t.Interrupted))], call.AnsweredAt);
+        sessions.SetCallControlId(session, callControlId);
+        var finished = supervisor.Start(session);
+        try
+        {
+            if (media && answered)
+            {
+                await callControl.StartStreamingAsync(callControlId, StreamRequest(session.StreamToken!, call.StreamFormat), $"{call.Id}:{storage.LeaseHolder}", cancellationToken);
+            }
+            else if (call.Direction == CallDirection.Inbound && !answered)
+            {
+                await callControl.AnswerAsync(callControlId, call.Id, media ? StreamRequest(session.StreamToken!, call.StreamFormat) : null, cancellationToken);
+            }
+        }
+        catch (Exception e) when (ProviderException.Of("telnyx", e, cancellationToken) is { } failure)
+        {
+            LogResumeFailed(call.Id, failure);
+            session.End(CallEndReason.StreamFailed);
+        }
+
+        LogResumed(call.Id, turns.Count, answered);
+        return finished;
+    }
+
     /// <summary>The media stream Telnyx should open for the session (null in Call Control mode): our URL with its token.</summary>
-    internal MediaStreamRequest? StreamFor(CallSession session) => session.StreamToken is { } token
-        ? new MediaStreamRequest(new Uri($"{telnyx.StreamUrl}?token={token}"), token, _streamFormat.TelnyxCodec, _streamFormat.SampleRate)
-        : null;
+    internal MediaStreamRequest? StreamFor(CallSession session) => session.StreamToken is { } token ? StreamRequest(token, null) : null;
+
+    /// <param name="format">The call's stored stream format (<c>PCMU/8000</c>); null for this instance's own.</param>
+    private MediaStreamRequest StreamRequest(string token, string? format)
+    {
+        var (codec, rate) = format?.Split('/') is [var c, var r] && int.TryParse(r, System.Globalization.CultureInfo.InvariantCulture, out var parsed)
+            ? (c, parsed)
+            : (_streamFormat.TelnyxCodec, _streamFormat.SampleRate);
+        return new MediaStreamRequest(new Uri($"{telnyx.StreamUrl}?token={token}"), token, codec, rate);
+    }
 
     /// <summary>Starts an outbound call that holds a live-call slot; the slot is given back when the session ends.</summary>
-    private async Task<(CallSession Session, Task<StoredStatus> Finished)> StartAsync(CallRequest request, string callId, BatchItem? item, CancellationToken cancellationToken)
+    private async Task<(CallSession Session, Task<StoredStatus?> Finished)> StartAsync(CallRequest request, string callId, BatchItem? item, CancellationToken cancellationToken)
     {
         var brief = new CallBrief(request.Name, request.Context, conversation.Language, conversation.Instructions);
         var greeting = request.Greeting ?? Phrases.For(conversation.Language).GreetingFor(request.Name);
@@ -161,6 +230,15 @@ internal sealed partial class CallLauncher(
             throw;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId} taken over and resumed with {Turns} turns before (answered: {Answered})")]
+    private partial void LogResumed(string callId, int turns, bool answered);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId} taken over: it ended while no instance held it; stored as {Status}")]
+    private partial void LogEndedUnattended(string callId, StoredStatus status);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Call {CallId} taken over: Telnyx refused to continue it")]
+    private partial void LogResumeFailed(string callId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Call {CallId} dialled")]
     private partial void LogDialed(string callId);

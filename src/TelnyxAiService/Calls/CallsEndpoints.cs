@@ -29,7 +29,6 @@ public static class CallsEndpoints
         services.AddSettings(InboundOptions.Read);
         services.AddSingleton<InboundCalls>();
         services.AddHostedService(sp => sp.GetRequiredService<InboundCalls>());
-        services.AddHostedService<CallReconciler>();
         services.AddSingleton<CampaignDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<CampaignDispatcher>());
         return services;

@@ -10,9 +10,10 @@ namespace TelnyxAiService.Calls;
 /// Dials stored campaign items: claims due items (each goes to exactly one instance), dials them no faster than
 /// CALLS_PER_SECOND with at most MAX_CONCURRENT_CALLS calls live on this instance (theirs and the API's, <see cref="LiveCallLimit"/>), and records each attempt's outcome
 /// from how its call ended, scheduling retries of busy and unanswered numbers. A call's id and dial command_id derive
-/// from the item and attempt, so after a crash the same attempt is never dialled twice: on start, items this instance
-/// had claimed are resumed from what the store says their call got to. Once the application starts stopping it claims
-/// nothing more, and a claimed item not yet dialled stays claimed, undialled, so the next start dials that attempt once.
+/// from the item and attempt, so the same attempt is never dialled twice. Items claimed by a run whose lease lapsed are
+/// adopted (<see cref="AdoptAsync"/>) from what the store says their call got to. Once the application starts stopping it
+/// claims nothing more: a claimed item not yet dialled, or whose call was handed over, stays claimed for the instance
+/// that takes the lease over.
 /// </summary>
 internal sealed partial class CampaignDispatcher(
     ICallStore store,
@@ -34,18 +35,19 @@ internal sealed partial class CampaignDispatcher(
     private readonly SemaphoreSlim _dialTurn = new(1, 1);
     private DateTimeOffset _nextDial = DateTimeOffset.MinValue;
     private int _waitingToDial;
+    private CancellationToken _draining = new(canceled: true);
+    private CancellationToken _stopping = new(canceled: true);
 
     /// <summary>Our call id (and the dial's command_id) for an item's attempt: the same after any restart.</summary>
     public static string CallIdFor(string itemId, int attempt) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{itemId}#{attempt}")).AsSpan(0, 16));
 
-    /// <summary>How a stored call's end counts for its campaign item.</summary>
-    public static BatchItemStatus OutcomeOf(CallStatus status, bool answered) => status switch
+    /// <summary>How a stored call's end counts for its campaign item: only busy and unanswered attempts are retried.</summary>
+    public static BatchItemStatus OutcomeOf(CallStatus status) => status switch
     {
         CallStatus.Completed => BatchItemStatus.Completed,
         CallStatus.Busy => BatchItemStatus.Busy,
         CallStatus.NoAnswer => BatchItemStatus.NoAnswer,
-        CallStatus.InterruptedByRestart when !answered => BatchItemStatus.NoAnswer,
         _ => BatchItemStatus.Failed,
     };
 
@@ -58,15 +60,45 @@ internal sealed partial class CampaignDispatcher(
     /// <summary>Looks for due items now (a batch was created, or a call ended).</summary>
     public void Wake() => _wake.Writer.TryWrite(true);
 
+    /// <summary>
+    /// Carries on with items taken over from a run whose lease lapsed: an attempt whose call was resumed is recorded when
+    /// that call ends, one whose call ended is recorded now, and one never dialled is dialled (once: same call id).
+    /// </summary>
+    /// <param name="resumed">The calls resumed in the same takeover, by call id.</param>
+    public async Task AdoptAsync(IReadOnlyList<BatchItem> items, IReadOnlyDictionary<string, Task<CallStatus?>> resumed, CancellationToken cancellationToken)
+    {
+        foreach (var item in items)
+        {
+            var callId = CallIdFor(item.Id, item.Attempts);
+            if (resumed.TryGetValue(callId, out var finished))
+            {
+                Track(item, finished);
+            }
+            else if (await store.GetCallAsync(callId, cancellationToken) is not { } call)
+            {
+                Track(item, null);
+            }
+            else if (call.EndedAt is not null)
+            {
+                await RecordAsync(item, OutcomeOf(call.Status), cancellationToken);
+            }
+            else
+            {
+                LogStillOpen(item.Id);
+            }
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var draining = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lifetime.ApplicationStopping);
+        _draining = draining.Token;
+        _stopping = stoppingToken;
         try
         {
-            await ResumeClaimedAsync(draining.Token, stoppingToken);
             while (!draining.IsCancellationRequested)
             {
-                await ClaimAsync(draining.Token, stoppingToken);
+                await ClaimAsync(stoppingToken);
                 using var poll = CancellationTokenSource.CreateLinkedTokenSource(draining.Token);
                 poll.CancelAfter(PollInterval);
                 try
@@ -87,27 +119,7 @@ internal sealed partial class CampaignDispatcher(
         }
     }
 
-    private async Task ResumeClaimedAsync(CancellationToken draining, CancellationToken cancellationToken)
-    {
-        foreach (var item in await store.ListClaimedItemsAsync(storage.InstanceId, cancellationToken))
-        {
-            var call = await store.GetCallAsync(CallIdFor(item.Id, item.Attempts), cancellationToken);
-            if (call is null)
-            {
-                Track(item, draining, cancellationToken);
-            }
-            else if (call.EndedAt is not null)
-            {
-                await RecordAsync(item, OutcomeOf(call.Status, call.AnsweredAt is not null), cancellationToken);
-            }
-            else
-            {
-                LogStillOpen(item.Id);
-            }
-        }
-    }
-
-    private async Task ClaimAsync(CancellationToken draining, CancellationToken cancellationToken)
+    private async Task ClaimAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var free = Math.Min(limit.Available, calls.MaxConcurrentCalls - _inFlight.Count);
@@ -120,9 +132,9 @@ internal sealed partial class CampaignDispatcher(
 
         try
         {
-            foreach (var item in await store.ClaimDueItemsAsync(storage.InstanceId, room, now, cancellationToken))
+            foreach (var item in await store.ClaimDueItemsAsync(storage.LeaseHolder, room, now, cancellationToken))
             {
-                Track(item, draining, cancellationToken);
+                Track(item, null);
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -131,30 +143,38 @@ internal sealed partial class CampaignDispatcher(
         }
     }
 
-    private void Track(BatchItem item, CancellationToken draining, CancellationToken cancellationToken)
+    /// <param name="resumed">The attempt's call when it is already live (resumed), or null to dial it.</param>
+    private void Track(BatchItem item, Task<CallStatus?>? resumed)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _inFlight[item.Id] = done.Task;
-        _ = RunAsync(item, done, draining, cancellationToken);
+        _ = RunAsync(item, resumed, done, _draining, _stopping);
     }
 
     /// <summary>
     /// One attempt: wait for a dial slot, dial, wait for the call's end, record the outcome. When
-    /// <paramref name="draining"/> is cancelled before the dial, the item is left claimed and undialled.
+    /// <paramref name="draining"/> is cancelled before the dial, or the call is handed over, the item stays claimed.
     /// </summary>
-    private async Task RunAsync(BatchItem item, TaskCompletionSource done, CancellationToken draining, CancellationToken cancellationToken)
+    private async Task RunAsync(BatchItem item, Task<CallStatus?>? resumed, TaskCompletionSource done, CancellationToken draining, CancellationToken cancellationToken)
     {
         try
         {
-            if (!await WaitForDialSlotAsync(draining)
-                || await launcher.LaunchItemAsync(item, CallIdFor(item.Id, item.Attempts), draining, cancellationToken) is not { } finished)
+            var finished = resumed;
+            if (finished is null
+                && (!await WaitForDialSlotAsync(draining)
+                    || (finished = await launcher.LaunchItemAsync(item, CallIdFor(item.Id, item.Attempts), draining, cancellationToken)) is null))
             {
                 LogLeftForRestart(item.Id);
                 return;
             }
 
-            var status = await finished.WaitAsync(cancellationToken);
-            await RecordAsync(item, OutcomeOf(status, answered: false), cancellationToken);
+            if (await finished.WaitAsync(cancellationToken) is not { } status)
+            {
+                LogLeftForRestart(item.Id);
+                return;
+            }
+
+            await RecordAsync(item, OutcomeOf(status), cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -220,10 +240,10 @@ internal sealed partial class CampaignDispatcher(
     [LoggerMessage(Level = LogLevel.Information, Message = "Campaign item {ItemId} attempt {Attempt}: {Outcome} (retry scheduled: {Retry})")]
     private partial void LogOutcome(string itemId, int attempt, BatchItemStatus outcome, bool retry);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Campaign item {ItemId}: stopping before its dial; left claimed for the next start")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Campaign item {ItemId}: stopping before its dial or its call was handed over; left claimed for the instance that takes over")]
     private partial void LogLeftForRestart(string itemId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Campaign item {ItemId}: its call is still open after reconciliation; left claimed")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Campaign item {ItemId}: its call is still open but was not resumed; left claimed")]
     private partial void LogStillOpen(string itemId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Claiming campaign items failed; trying again shortly")]

@@ -105,7 +105,7 @@ internal sealed partial class InboundCalls(
         }
         catch (OperationCanceledException) when (answering.IsCancellationRequested)
         {
-            session.End(CallEndReason.Shutdown);
+            session.End(CallEndReason.HandedOver);
         }
     }
 

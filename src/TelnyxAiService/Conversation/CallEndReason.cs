@@ -24,6 +24,9 @@ public enum CallEndReason
     /// <summary>The media stream could not be established or broke.</summary>
     StreamFailed,
 
-    /// <summary>The service is shutting down.</summary>
-    Shutdown,
+    /// <summary>
+    /// This instance let go of the call (it is stopping, or lost its lease): the call goes on at Telnyx, and the
+    /// instance that takes its lease over continues it. Nothing about its end is stored here.
+    /// </summary>
+    HandedOver,
 }

@@ -27,7 +27,9 @@ public sealed class CallSession : IDisposable
     private DateTimeOffset _lastTurnEnded;
     private int _streamAttached;
 
-    public CallSession(string callId, string phone, CallBrief brief, string greeting, bool useMediaStream, DateTimeOffset createdAt)
+    /// <param name="greeting">What the agent says first on the call's media stream (or with speak, once answered).</param>
+    /// <param name="streamToken">The stream's secret when the call already has one (taken over from another instance).</param>
+    public CallSession(string callId, string phone, CallBrief brief, string greeting, bool useMediaStream, DateTimeOffset createdAt, string? streamToken = null)
     {
         CallId = callId;
         Phone = phone;
@@ -36,8 +38,11 @@ public sealed class CallSession : IDisposable
         UseMediaStream = useMediaStream;
         CreatedAt = createdAt;
         _lastTurnEnded = createdAt;
-        StreamToken = useMediaStream ? Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_') : null;
+        StreamToken = useMediaStream ? streamToken ?? NewStreamToken() : null;
     }
+
+    /// <summary>A fresh secret for a media stream: 24 random bytes, URL-safe.</summary>
+    public static string NewStreamToken() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
 
     public string CallId { get; }
 
@@ -132,6 +137,24 @@ public sealed class CallSession : IDisposable
         }
 
         Writer?.TrySetAnswered(CallId);
+    }
+
+    /// <summary>
+    /// Continues a call another run of the service began: what was said so far (turns go on from its count) and, when it
+    /// was answered, the answered state, so the greeting is not said again and the next reply carries the whole history.
+    /// </summary>
+    public void Resume(IReadOnlyList<ChatMessage> history, DateTimeOffset? answeredAt)
+    {
+        lock (_gate)
+        {
+            _history.AddRange(history);
+            if (answeredAt is not null)
+            {
+                Status = CallStatus.Answered;
+                AnsweredAt = answeredAt;
+                _lastTurnEnded = Time.GetUtcNow();
+            }
+        }
     }
 
     public IReadOnlyList<ChatMessage> History()

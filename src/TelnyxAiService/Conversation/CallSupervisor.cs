@@ -7,7 +7,8 @@ namespace TelnyxAiService.Conversation;
 
 /// <summary>
 /// Owns every live call's task: starts the call's conversation, and when the call ends removes it, counts it, stores
-/// how it ended (after its turns) and logs it. On shutdown it ends every call and waits for them.
+/// how it ended (after its turns) and logs it. A call handed over (<see cref="HandOverAllAsync"/>) is let go without
+/// storing an end: it goes on at Telnyx for the instance that takes it over.
 /// </summary>
 internal sealed partial class CallSupervisor(
     SessionRegistry registry,
@@ -17,10 +18,13 @@ internal sealed partial class CallSupervisor(
     TimeProvider time,
     ILogger<CallSupervisor> logger) : IHostedService
 {
-    private readonly ConcurrentDictionary<string, Task<StoredStatus>> _running = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task<StoredStatus?>> _running = new(StringComparer.Ordinal);
 
-    /// <returns>Completes once the call has ended and its end is stored, with the status it was stored with.</returns>
-    public Task<StoredStatus> Start(CallSession session)
+    /// <returns>
+    /// Completes once the call has ended and its end is stored, with the status it was stored with; null when it was
+    /// handed over.
+    /// </returns>
+    public Task<StoredStatus?> Start(CallSession session)
     {
         registry.Add(session);
         stats.CallStarted();
@@ -41,17 +45,45 @@ internal sealed partial class CallSupervisor(
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>Hands every live call over (see <see cref="CallEndReason.HandedOver"/>) and waits until they are let go.</summary>
+    public async Task HandOverAllAsync(CancellationToken cancellationToken)
     {
         foreach (var session in registry.All)
         {
-            session.End(CallEndReason.Shutdown);
+            session.End(CallEndReason.HandedOver);
         }
 
         await Task.WhenAll(_running.Values).WaitAsync(cancellationToken);
     }
 
-    private async Task<StoredStatus> RunAsync(CallSession session)
+    /// <summary>Waits until no call is live, or <paramref name="deadline"/> has passed.</summary>
+    /// <returns>True when every call ended by itself.</returns>
+    public async Task<bool> WaitForCallsAsync(TimeSpan deadline, CancellationToken cancellationToken)
+    {
+        var until = time.GetUtcNow() + deadline;
+        while (!_running.IsEmpty)
+        {
+            var left = until - time.GetUtcNow();
+            if (left <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            try
+            {
+                await Task.WhenAll(_running.Values).WaitAsync(left, time, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+
+        return true;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => HandOverAllAsync(cancellationToken);
+
+    private async Task<StoredStatus?> RunAsync(CallSession session)
     {
         await Task.Yield();
         try
@@ -68,11 +100,15 @@ internal sealed partial class CallSupervisor(
         }
 
         var reason = await session.Ended;
-        var status = StatusOf(reason, session.HangupCause, session.AnsweredAt is not null);
+        StoredStatus? status = reason == CallEndReason.HandedOver ? null : StatusOf(reason, session.HangupCause, session.AnsweredAt is not null);
         try
         {
             registry.Remove(session);
-            if (status == StoredStatus.Completed)
+            if (status is null)
+            {
+                LogHandedOver(session.CallId);
+            }
+            else if (status == StoredStatus.Completed)
             {
                 stats.CallCompleted();
             }
@@ -82,9 +118,9 @@ internal sealed partial class CallSupervisor(
             }
 
             LogCallEnded(session.CallId, reason, session.HangupCause ?? "-", session.History().Count, (time.GetUtcNow() - session.CreatedAt).TotalSeconds);
-            if (session.Writer is not null)
+            if (session.Writer is not null && status is { } stored)
             {
-                await writer.EndCallAsync(session.CallId, status, EndReasonText(reason), session.HangupCause, CancellationToken.None);
+                await writer.EndCallAsync(session.CallId, stored, EndReasonText(reason), session.HangupCause, CancellationToken.None);
             }
         }
         catch (ChannelClosedException)
@@ -104,6 +140,9 @@ internal sealed partial class CallSupervisor(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Call {CallId} ended: {Reason} (hangup cause {Cause}), {Messages} messages, {Seconds:0.0} s")]
     private partial void LogCallEnded(string callId, CallEndReason reason, string cause, int messages, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId} handed over: it goes on at Telnyx for the instance that takes its lease")]
+    private partial void LogHandedOver(string callId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Call {CallId} failed unexpectedly")]
     private partial void LogCallCrashed(string callId, Exception exception);

@@ -9,7 +9,8 @@ public sealed record Phrases(
     string AreYouStillThere,
     string IdleGoodbye,
     string TimeLimitGoodbye,
-    string StreamFailed)
+    string StreamFailed,
+    string Resumed)
 {
     private static readonly Phrases Spanish = new(
         "Eres un agente telefónico amable y eficaz. Hablas por teléfono: respuestas breves y naturales.",
@@ -19,7 +20,8 @@ public sealed record Phrases(
         "¿Sigue ahí?",
         "Parece que no me escucha. Le llamaremos en otro momento. Adiós.",
         "Tenemos que terminar la llamada. Gracias por su tiempo. Adiós.",
-        "Lo siento, tenemos un problema con la línea. Le llamaremos de nuevo. Adiós.");
+        "Lo siento, tenemos un problema con la línea. Le llamaremos de nuevo. Adiós.",
+        "Perdone, se cortó la línea un momento. ¿Me decía?");
 
     private static readonly Phrases English = new(
         "You are a friendly, efficient phone agent. You are on a phone call: keep replies short and natural.",
@@ -29,7 +31,8 @@ public sealed record Phrases(
         "Are you still there?",
         "It seems you can't hear me. We'll call you another time. Goodbye.",
         "We have to end the call now. Thank you for your time. Goodbye.",
-        "Sorry, we have a problem with the line. We'll call you back. Goodbye.");
+        "Sorry, we have a problem with the line. We'll call you back. Goodbye.",
+        "Sorry, the line cut out for a moment. Where were we?");
 
     public static Phrases For(string language) => language.StartsWith("es", StringComparison.Ordinal) ? Spanish : English;
 

@@ -22,7 +22,12 @@ public enum CallDirection
 /// <summary>A call as stored before it is dialled (status <see cref="CallStatus.Queued"/>).</summary>
 /// <param name="Id">Our call id (also the dial's <c>client_state</c>).</param>
 /// <param name="Phone">The other party's E.164 number.</param>
-/// <param name="InstanceId">The instance that runs the call; <see cref="ICallStore.ListInProgressAsync"/> filters on it.</param>
+/// <param name="InstanceId">
+/// The lease holder that runs the call (<see cref="StorageOptions.LeaseHolder"/>): while its lease is renewed no other
+/// instance takes the call over (<see cref="ICallStore.TakeOverAsync"/>).
+/// </param>
+/// <param name="StreamToken">The secret its media stream presents; kept so that another instance can accept the stream.</param>
+/// <param name="StreamFormat">The media stream's audio (<c>PCMU/8000</c>, <c>L16/16000</c>); null in the Call Control flow.</param>
 public sealed record NewCall(
     string Id,
     CallDirection Direction,
@@ -32,7 +37,9 @@ public sealed record NewCall(
     string? Context = null,
     string? Greeting = null,
     string? BatchId = null,
-    string? BatchItemId = null);
+    string? BatchItemId = null,
+    string? StreamToken = null,
+    string? StreamFormat = null);
 
 public sealed record CallRecord(
     string Id,
@@ -53,7 +60,9 @@ public sealed record CallRecord(
     string? EndReason,
     string? HangupCause,
     string? BatchId,
-    string? BatchItemId);
+    string? BatchItemId,
+    string? StreamToken = null,
+    string? StreamFormat = null);
 
 /// <summary>Filter and page for <see cref="ICallStore.ListCallsAsync"/>; newest calls first.</summary>
 /// <param name="Cursor">The <see cref="CallPage.NextCursor"/> of the previous page, or null for the first page.</param>

@@ -56,6 +56,14 @@ internal sealed partial class CallStoreWriter(ICallStore store, ILogger<CallStor
         await stored.Task.WaitAsync(cancellationToken);
     }
 
+    /// <summary>Completes once every write queued before it is stored (or given up).</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        var stored = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await queue.Writer.WriteAsync(new PendingWrite("flush", null, (_, _) => Task.CompletedTask, stored), cancellationToken);
+        await stored.Task.WaitAsync(cancellationToken);
+    }
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         EnsureDraining();

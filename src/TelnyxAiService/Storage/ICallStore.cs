@@ -30,11 +30,26 @@ public interface ICallStore
     /// <exception cref="ArgumentOutOfRangeException">The limit is not 1 to 1000.</exception>
     Task<CallPage> ListCallsAsync(CallQuery query, CancellationToken cancellationToken);
 
-    /// <summary>Calls of this instance that have not ended (queued, dialing, answered): restart reconciliation.</summary>
-    Task<IReadOnlyList<CallRecord>> ListInProgressAsync(string instanceId, CancellationToken cancellationToken);
+    /// <summary>
+    /// Starts <paramref name="holder"/>'s lease, renewed now. Leases of earlier runs of the same
+    /// <paramref name="instanceId"/> are dropped: that process is gone, so what it held can be taken over at once.
+    /// </summary>
+    Task StartLeaseAsync(string holder, string instanceId, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Ends a call left open by a previous run. Returns false when it had already ended.</summary>
-    Task<bool> MarkInterruptedByRestartAsync(string id, CancellationToken cancellationToken);
+    /// <summary>Renews the holder's lease (creating it again if it was dropped).</summary>
+    Task RenewLeaseAsync(string holder, string instanceId, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>The open calls the holder holds: after its lease lapsed, the ones not here were taken over.</summary>
+    Task<IReadOnlySet<string>> HeldCallIdsAsync(string holder, CancellationToken cancellationToken);
+
+    /// <summary>Ends the holder's lease, so that what it holds can be taken over at once.</summary>
+    Task ReleaseLeaseAsync(string holder, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Atomically moves to <paramref name="holder"/> every open call and every dialing batch item whose holder has no
+    /// lease renewed at or after <paramref name="expiredBefore"/>. Concurrent takers never get the same row.
+    /// </summary>
+    Task<Takeover> TakeOverAsync(string holder, DateTimeOffset expiredBefore, CancellationToken cancellationToken);
 
     /// <summary>Stores a finished turn; a repeat of the same (call, seq) is ignored, so a retried write is harmless.</summary>
     Task AppendTurnAsync(TurnRecord turn, CancellationToken cancellationToken);
@@ -63,9 +78,6 @@ public interface ICallStore
     /// </summary>
     Task<IReadOnlyList<BatchItem>> ClaimDueItemsAsync(string instanceId, int limit, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Items in dialing claimed by this instance (restart reconciliation).</summary>
-    Task<IReadOnlyList<BatchItem>> ListClaimedItemsAsync(string instanceId, CancellationToken cancellationToken);
-
     /// <summary>
     /// Records how a dialing item's attempt ended. With <paramref name="retryAt"/> the item goes back to pending, due then
     /// (or to cancelled if its batch was cancelled meanwhile); without, <paramref name="outcome"/> is final.
@@ -81,3 +93,6 @@ public interface ICallStore
     /// <summary>Whether the database answers a cheap query within a couple of seconds (for health).</summary>
     Task<bool> ReachableAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>What <see cref="ICallStore.TakeOverAsync"/> moved: open calls (oldest first) and dialing items.</summary>
+public sealed record Takeover(IReadOnlyList<CallRecord> Calls, IReadOnlyList<BatchItem> Items);

@@ -14,7 +14,7 @@ internal abstract class SqlCallStore(TimeProvider time) : ICallStore, IAsyncDisp
 {
     private const string CallColumns = """
         id, direction, phone, name, context, greeting, status, instance_id, call_control_id, call_leg_id, call_session_id,
-        created_at, dialed_at, answered_at, ended_at, end_reason, hangup_cause, batch_id, batch_item_id
+        created_at, dialed_at, answered_at, ended_at, end_reason, hangup_cause, batch_id, batch_item_id, stream_token, stream_format
         """;
 
     private const string ItemColumns = """
@@ -95,8 +95,10 @@ internal abstract class SqlCallStore(TimeProvider time) : ICallStore, IAsyncDisp
         await using var connection = await OpenAsync(cancellationToken);
         await using var transaction = await BeginWriteAsync(connection, cancellationToken);
         await Run(connection, $"""
-            INSERT INTO calls (id, direction, phone, name, context, greeting, status, instance_id, created_at, batch_id, batch_item_id)
-            VALUES (@Id, @direction, @Phone, @Name, @Context, @Greeting, @status, @InstanceId, @now, @BatchId, @BatchItemId)
+            INSERT INTO calls (id, direction, phone, name, context, greeting, status, instance_id, created_at, batch_id, batch_item_id,
+                stream_token, stream_format)
+            VALUES (@Id, @direction, @Phone, @Name, @Context, @Greeting, @status, @InstanceId, @now, @BatchId, @BatchItemId,
+                @StreamToken, @StreamFormat)
             """,
             new
             {
@@ -111,6 +113,8 @@ internal abstract class SqlCallStore(TimeProvider time) : ICallStore, IAsyncDisp
                 now = Now(),
                 call.BatchId,
                 call.BatchItemId,
+                call.StreamToken,
+                call.StreamFormat,
             },
             transaction,
             cancellationToken);
@@ -163,9 +167,6 @@ internal abstract class SqlCallStore(TimeProvider time) : ICallStore, IAsyncDisp
             cancellationToken) == 1;
     }
 
-    public Task<bool> MarkInterruptedByRestartAsync(string id, CancellationToken cancellationToken) =>
-        SetEndedAsync(id, CallStatus.InterruptedByRestart, "interrupted_by_restart", null, cancellationToken);
-
     public async Task<CallRecord?> GetCallAsync(string id, CancellationToken cancellationToken) =>
         (await QueryCalls($"SELECT {CallColumns} FROM calls WHERE id = @id", new { id }, cancellationToken)).SingleOrDefault();
 
@@ -210,9 +211,78 @@ internal abstract class SqlCallStore(TimeProvider time) : ICallStore, IAsyncDisp
         return new CallPage(page, CallCursor.Format(page[^1].CreatedAt.ToUnixTimeMilliseconds(), page[^1].Id));
     }
 
-    public Task<IReadOnlyList<CallRecord>> ListInProgressAsync(string instanceId, CancellationToken cancellationToken) =>
-        QueryCalls($"SELECT {CallColumns} FROM calls WHERE instance_id = @instanceId AND ended_at IS NULL ORDER BY created_at, id",
-            new { instanceId }, cancellationToken);
+    public async Task StartLeaseAsync(string holder, string instanceId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+        await Run(connection, "DELETE FROM leases WHERE instance_id = @instanceId OR holder = @holder", new { holder, instanceId }, transaction, cancellationToken);
+        await Run(connection, "INSERT INTO leases (holder, instance_id, renewed_at) VALUES (@holder, @instanceId, @now)",
+            new { holder, instanceId, now = now.ToUnixTimeMilliseconds() }, transaction, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task RenewLeaseAsync(string holder, string instanceId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await Run(connection, """
+            INSERT INTO leases (holder, instance_id, renewed_at) VALUES (@holder, @instanceId, @now)
+            ON CONFLICT (holder) DO UPDATE SET renewed_at = excluded.renewed_at
+            """,
+            new { holder, instanceId, now = now.ToUnixTimeMilliseconds() }, null, cancellationToken);
+    }
+
+    public async Task<IReadOnlySet<string>> HeldCallIdsAsync(string holder, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var ids = await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT id FROM calls WHERE ended_at IS NULL AND instance_id = @holder", new { holder }, cancellationToken: cancellationToken));
+        return ids.ToHashSet(StringComparer.Ordinal);
+    }
+
+    public async Task ReleaseLeaseAsync(string holder, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await Run(connection, "DELETE FROM leases WHERE holder = @holder", new { holder }, null, cancellationToken);
+    }
+
+    public async Task<Takeover> TakeOverAsync(string holder, DateTimeOffset expiredBefore, CancellationToken cancellationToken)
+    {
+        var parameters = new
+        {
+            holder,
+            expiredBefore = expiredBefore.ToUnixTimeMilliseconds(),
+            dialing = StorageText<BatchItemStatus>.Of(BatchItemStatus.Dialing),
+        };
+        const string Lapsed = """
+            {0} IS NULL OR NOT EXISTS (SELECT 1 FROM leases l WHERE l.holder = {0} AND l.renewed_at >= @expiredBefore)
+            """;
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+        var calls = await connection.QueryAsync<CallRow>(new CommandDefinition($"""
+            UPDATE calls SET instance_id = @holder
+            WHERE id IN (
+                SELECT id FROM calls WHERE ended_at IS NULL AND instance_id <> @holder
+                AND ({string.Format(System.Globalization.CultureInfo.InvariantCulture, Lapsed, "calls.instance_id")}) {ClaimLockClause})
+            RETURNING {CallColumns}
+            """,
+            parameters,
+            transaction,
+            cancellationToken: cancellationToken));
+        var items = await connection.QueryAsync<ItemRow>(new CommandDefinition($"""
+            UPDATE batch_items SET claimed_by = @holder
+            WHERE id IN (
+                SELECT id FROM batch_items WHERE status = @dialing AND (claimed_by IS NULL OR claimed_by <> @holder)
+                AND ({string.Format(System.Globalization.CultureInfo.InvariantCulture, Lapsed, "batch_items.claimed_by")}) {ClaimLockClause})
+            RETURNING {ItemColumns}
+            """,
+            parameters,
+            transaction,
+            cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        return new Takeover(
+            [.. calls.Select(r => r.ToRecord()).OrderBy(c => c.CreatedAt).ThenBy(c => c.Id, StringComparer.Ordinal)],
+            [.. items.Select(r => r.ToRecord()).OrderBy(i => i.BatchId, StringComparer.Ordinal).ThenBy(i => i.Index)]);
+    }
 
     public async Task AppendTurnAsync(TurnRecord turn, CancellationToken cancellationToken)
     {
@@ -345,10 +415,6 @@ internal abstract class SqlCallStore(TimeProvider time) : ICallStore, IAsyncDisp
         return items;
     }
 
-    public Task<IReadOnlyList<BatchItem>> ListClaimedItemsAsync(string instanceId, CancellationToken cancellationToken) =>
-        QueryItems($"SELECT {ItemColumns} FROM batch_items WHERE status = @dialing AND claimed_by = @instanceId ORDER BY batch_id, item_index",
-            new { dialing = StorageText<BatchItemStatus>.Of(BatchItemStatus.Dialing), instanceId }, cancellationToken);
-
     public async Task<bool> RecordItemOutcomeAsync(string itemId, BatchItemStatus outcome, DateTimeOffset? retryAt, CancellationToken cancellationToken)
     {
         if (outcome is BatchItemStatus.Pending or BatchItemStatus.Dialing)
@@ -435,13 +501,6 @@ internal abstract class SqlCallStore(TimeProvider time) : ICallStore, IAsyncDisp
         return rows.Select(r => r.ToRecord()).ToList();
     }
 
-    private async Task<IReadOnlyList<BatchItem>> QueryItems(string sql, object parameters, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<ItemRow>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
-        return rows.Select(r => r.ToRecord()).ToList();
-    }
-
     private static DateTimeOffset? Time(long? epochMilliseconds) =>
         epochMilliseconds is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
 
@@ -466,11 +525,13 @@ internal abstract class SqlCallStore(TimeProvider time) : ICallStore, IAsyncDisp
         public string? HangupCause { get; set; }
         public string? BatchId { get; set; }
         public string? BatchItemId { get; set; }
+        public string? StreamToken { get; set; }
+        public string? StreamFormat { get; set; }
 
         public CallRecord ToRecord() => new(
             Id, StorageText<CallDirection>.Parse(Direction), Phone, Name, Context, Greeting, StorageText<CallStatus>.Parse(Status), InstanceId,
             CallControlId, CallLegId, CallSessionId, DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt), Time(DialedAt), Time(AnsweredAt),
-            Time(EndedAt), EndReason, HangupCause, BatchId, BatchItemId);
+            Time(EndedAt), EndReason, HangupCause, BatchId, BatchItemId, StreamToken, StreamFormat);
     }
 
     private sealed class TurnRow

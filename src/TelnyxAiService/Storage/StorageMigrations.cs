@@ -109,5 +109,14 @@ internal static class StorageMigrations
                 created_at BIGINT NOT NULL
             );
             """),
+        new(3, """
+            ALTER TABLE calls ADD COLUMN stream_token TEXT;
+            ALTER TABLE calls ADD COLUMN stream_format TEXT;
+            CREATE TABLE leases (
+                holder TEXT PRIMARY KEY,
+                instance_id TEXT NOT NULL,
+                renewed_at BIGINT NOT NULL
+            );
+            """),
     ];
 }

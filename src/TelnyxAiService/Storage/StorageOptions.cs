@@ -12,12 +12,18 @@ public enum StorageProvider
 /// <summary>
 /// Where calls, turns, events and batches are kept. <c>DATABASE_URL</c> unset: the SQLite file <c>data/telnyx-ai.db</c>;
 /// <c>sqlite:PATH</c>: another SQLite file; <c>postgres://user:password@host:port/database</c>: PostgreSQL.
-/// <c>INSTANCE_ID</c> (default: the machine name) names this instance in batch claims and call ownership; it must stay
-/// the same across restarts and differ between instances that share one PostgreSQL.
+/// <c>INSTANCE_ID</c> (default: the machine name) names this instance; it must differ between instances that share one
+/// PostgreSQL, and when it stays the same across a restart the new run takes over what the old one held at once.
 /// </summary>
 /// <param name="ConnectionString">An ADO.NET connection string for the provider.</param>
 public sealed record StorageOptions(StorageProvider Provider, string ConnectionString, string InstanceId)
 {
+    /// <summary>
+    /// This run of the instance as the holder of leases, call ownership and batch claims: <c>INSTANCE_ID/random</c>, so
+    /// that a restart is a new holder and can tell its own earlier run's rows apart.
+    /// </summary>
+    public string LeaseHolder { get; init; } = $"{InstanceId}/{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4))}";
+
     public const string DefaultSqlitePath = "data/telnyx-ai.db";
 
     public static StorageOptions Read(SettingsReader settings)

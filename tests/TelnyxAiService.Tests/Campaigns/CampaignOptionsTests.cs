@@ -63,12 +63,11 @@ public sealed class CampaignOptionsTests
     }
 
     [Theory]
-    [InlineData(CallStatus.Completed, true, BatchItemStatus.Completed)]
-    [InlineData(CallStatus.Busy, false, BatchItemStatus.Busy)]
-    [InlineData(CallStatus.NoAnswer, false, BatchItemStatus.NoAnswer)]
-    [InlineData(CallStatus.InterruptedByRestart, false, BatchItemStatus.NoAnswer)]
-    [InlineData(CallStatus.InterruptedByRestart, true, BatchItemStatus.Failed)]
-    [InlineData(CallStatus.Failed, false, BatchItemStatus.Failed)]
-    public void OutcomeOf_StoredCall_GivesTheItemOutcome(CallStatus call, bool answered, BatchItemStatus item) =>
-        Assert.Equal(item, CampaignDispatcher.OutcomeOf(call, answered));
+    [InlineData(CallStatus.Completed, BatchItemStatus.Completed)]
+    [InlineData(CallStatus.Busy, BatchItemStatus.Busy)]
+    [InlineData(CallStatus.NoAnswer, BatchItemStatus.NoAnswer)]
+    [InlineData(CallStatus.InterruptedByRestart, BatchItemStatus.Failed)]
+    [InlineData(CallStatus.Failed, BatchItemStatus.Failed)]
+    public void OutcomeOf_StoredCall_GivesTheItemOutcome(CallStatus call, BatchItemStatus item) =>
+        Assert.Equal(item, CampaignDispatcher.OutcomeOf(call));
 }

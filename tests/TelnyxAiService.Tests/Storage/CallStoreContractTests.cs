@@ -156,32 +156,55 @@ public abstract class CallStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ListInProgress_AfterRestart_ReturnsOnlyThisInstancesOpenCallsUntilMarked()
+    public async Task TakeOver_LapsedOrReleasedLeases_MovesTheirOpenCallsAndDialingItemsOnce()
     {
         var store = await OpenAsync();
-        await store.InsertCallAsync(new NewCall("queued", CallDirection.Outbound, "+15550001111", "i1"), Ct);
-        await store.InsertCallAsync(new NewCall("answered", CallDirection.Outbound, "+15550001112", "i1"), Ct);
-        await store.InsertCallAsync(new NewCall("ended", CallDirection.Outbound, "+15550001113", "i1"), Ct);
-        await store.InsertCallAsync(new NewCall("elsewhere", CallDirection.Outbound, "+15550001114", "i2"), Ct);
-        await store.SetDialedAsync("answered", new DialResult("cc-a", "leg-a", "s-a"), Ct);
-        await store.SetAnsweredAsync("answered", Ct);
-        await store.SetEndedAsync("ended", CallStatus.NoAnswer, "timeout", null, Ct);
+        var t0 = DateTimeOffset.UtcNow;
+        await store.StartLeaseAsync("a/1", "a", t0, Ct);
+        await store.StartLeaseAsync("b/1", "b", t0, Ct);
+        await store.InsertCallAsync(new NewCall("a-open", CallDirection.Outbound, "+15550001111", "a/1", StreamToken: "tok", StreamFormat: "PCMU/8000"), Ct);
+        await store.InsertCallAsync(new NewCall("a-ended", CallDirection.Outbound, "+15550001112", "a/1"), Ct);
+        await store.InsertCallAsync(new NewCall("b-open", CallDirection.Outbound, "+15550001113", "b/1"), Ct);
+        await store.SetEndedAsync("a-ended", CallStatus.Completed, "remote_hangup", null, Ct);
+        await store.CreateBatchAsync(new NewBatch("b1", [new NewBatchItem("+15550000001"), new NewBatchItem("+15550000002")]), Ct);
+        Assert.Single(await store.ClaimDueItemsAsync("a/1", 1, t0.AddSeconds(1), Ct));
+        Assert.Single(await store.ClaimDueItemsAsync("b/1", 1, t0.AddSeconds(1), Ct));
+
+        var none = await store.TakeOverAsync("c/1", t0.AddSeconds(-15), Ct);
+        Assert.Equal((0, 0), (none.Calls.Count, none.Items.Count));
+
+        await store.RenewLeaseAsync("b/1", "b", t0.AddSeconds(20), Ct);
+        var taken = await store.TakeOverAsync("c/1", t0.AddSeconds(5), Ct);
+        var call = Assert.Single(taken.Calls);
+        Assert.Equal(("a-open", "c/1", "tok", "PCMU/8000"), (call.Id, call.InstanceId, call.StreamToken, call.StreamFormat));
+        Assert.Equal(("b1:0", "c/1"), (Assert.Single(taken.Items).Id, taken.Items[0].ClaimedBy));
+        Assert.Equal(["a-open"], await store.HeldCallIdsAsync("c/1", Ct));
+        Assert.Empty(await store.HeldCallIdsAsync("a/1", Ct));
+
+        var again = await store.TakeOverAsync("d/1", t0.AddSeconds(5), Ct);
+        Assert.Equal((0, 0), (again.Calls.Count, again.Items.Count));
+
+        await store.StartLeaseAsync("c/1", "c", t0.AddSeconds(21), Ct);
+        await store.ReleaseLeaseAsync("b/1", Ct);
+        var released = await store.TakeOverAsync("c/1", t0.AddSeconds(5), Ct);
+        Assert.Equal(["b-open"], released.Calls.Select(c => c.Id));
+        Assert.Equal(["b1:1"], released.Items.Select(i => i.Id));
+    }
+
+    [Fact]
+    public async Task StartLease_SameInstanceRestarted_ItsEarlierRunsRowsAreTakenAtOnce()
+    {
+        var store = await OpenAsync();
+        var now = DateTimeOffset.UtcNow;
+        await store.StartLeaseAsync("solo/old", "solo", now, Ct);
+        await store.InsertCallAsync(new NewCall("c1", CallDirection.Inbound, "+15550001111", "solo/old"), Ct);
+        Assert.Empty((await store.TakeOverAsync("solo/new", now.AddSeconds(-15), Ct)).Calls);
 
         var restarted = await OpenAsync();
-        var open = await restarted.ListInProgressAsync("i1", Ct);
-        Assert.Equal(["answered", "queued"], open.Select(c => c.Id).Order());
+        await restarted.StartLeaseAsync("solo/new", "solo", now, Ct);
 
-        foreach (var call in open)
-        {
-            Assert.True(await restarted.MarkInterruptedByRestartAsync(call.Id, Ct));
-        }
-
-        Assert.Empty(await restarted.ListInProgressAsync("i1", Ct));
-        Assert.False(await restarted.MarkInterruptedByRestartAsync("ended", Ct));
-        var interrupted = await restarted.GetCallAsync("answered", Ct);
-        Assert.Equal((CallStatus.InterruptedByRestart, "interrupted_by_restart"), (interrupted!.Status, interrupted.EndReason));
-        Assert.Equal(CallStatus.NoAnswer, (await restarted.GetCallAsync("ended", Ct))!.Status);
-        Assert.Equal(["elsewhere"], (await restarted.ListInProgressAsync("i2", Ct)).Select(c => c.Id));
+        Assert.Equal(["c1"], (await restarted.TakeOverAsync("solo/new", now.AddSeconds(-15), Ct)).Calls.Select(c => c.Id));
+        Assert.Equal(["c1"], await restarted.HeldCallIdsAsync("solo/new", Ct));
     }
 
     [Fact]
@@ -201,7 +224,6 @@ public abstract class CallStoreContractTests : IAsyncLifetime
         Assert.Equal(("b1:0", "b1", "+15550000000", "N0", "ctx", "hi", BatchItemStatus.Dialing, 1, "i1"),
             (item.Id, item.BatchId, item.Phone, item.Name, item.Context, item.Greeting, item.Status, item.Attempts, item.ClaimedBy));
         Assert.Equal(now.ToUnixTimeMilliseconds(), item.ClaimedAt?.ToUnixTimeMilliseconds());
-        Assert.Equal(["b1:3", "b1:4"], (await store.ListClaimedItemsAsync("i2", Ct)).Select(i => i.Id));
 
         await store.InsertCallAsync(new NewCall("call-b1-0", CallDirection.Outbound, item.Phone, "i1", BatchId: "b1", BatchItemId: item.Id), Ct);
         Assert.True(await store.RecordItemOutcomeAsync(item.Id, BatchItemStatus.Completed, null, Ct));
