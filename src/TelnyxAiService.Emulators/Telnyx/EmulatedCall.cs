@@ -38,6 +38,7 @@ public sealed class EmulatedCall
     private readonly RecordLog<AudioFetch> _fetches = new();
     private readonly Lock _gate = new();
     private CancellationTokenSource _playbacks = new();
+    private CancellationTokenSource? _stream;
     private DialParameters _dial;
     private bool _answerReceived;
     private bool _agentFinishedTalking;
@@ -126,6 +127,12 @@ public sealed class EmulatedCall
     public string? HangupSource { get; private set; }
 
     public bool TranscriptionActive { get; private set; }
+
+    /// <summary>
+    /// Media streams opened on this call so far: 1 once the stream of the dial or answer started, one more for each
+    /// <c>streaming_start</c>. A media callee's script factory reads it to tell a resumed stream from the first one.
+    /// </summary>
+    public int StreamsStarted { get; private set; }
 
     /// <summary>Cancelled when the call ends (or the emulator stops).</summary>
     public CancellationToken Ended => _ended.Token;
@@ -263,6 +270,36 @@ public sealed class EmulatedCall
         _answerCommand.TrySetResult();
     }
 
+    /// <summary>
+    /// <c>streaming_start</c>: the call streams to a new URL with these settings (omitted ones back to Telnyx's
+    /// defaults) and the media callee connects to it. Only one stream runs per call, so a stream still open is stopped.
+    /// False when the call has not been answered.
+    /// </summary>
+    internal bool StartStreaming(Uri streamUrl, string? track, string? codec, string? mode, string? bidirectionalCodec, int? sampleRate, string? authToken)
+    {
+        lock (_gate)
+        {
+            if (State != "answered")
+            {
+                return false;
+            }
+
+            _dial = _dial with
+            {
+                StreamUrl = streamUrl,
+                StreamTrack = track,
+                StreamCodec = codec,
+                StreamBidirectionalMode = mode,
+                StreamBidirectionalCodec = bidirectionalCodec,
+                StreamSampleRate = sampleRate,
+                StreamAuthToken = authToken,
+            };
+        }
+
+        StartMedia();
+        return true;
+    }
+
     internal void Speak(string text) => _work.Run(() => SpeakAsync(text));
 
     internal void Playback(Uri? audioUrl, string? mediaName, HttpClient http) => _work.Run(() => PlaybackAsync(audioUrl, mediaName, http));
@@ -361,15 +398,34 @@ public sealed class EmulatedCall
             ["start_time"] = Timestamp(StartTime),
         }, ended);
 
-        if (StreamUrl is not null && _mediaCallee() is { } media)
+        if (StreamUrl is not null)
         {
-            _work.Run(() => media(this, ended));
+            StartMedia();
         }
 
         if (_options.MaxCallDuration is { } limit)
         {
             await Task.Delay(limit, _options.TimeProvider, ended);
             await EndAsync("time_limit", "unknown", CancellationToken.None);
+        }
+    }
+
+    /// <summary>Counts a new stream, stops the one before it and runs the media callee on it until the call ends or the stream is replaced.</summary>
+    private void StartMedia()
+    {
+        CancellationTokenSource? previous;
+        CancellationTokenSource stream;
+        lock (_gate)
+        {
+            previous = _stream;
+            _stream = stream = CancellationTokenSource.CreateLinkedTokenSource(Ended);
+            StreamsStarted++;
+        }
+
+        previous?.Cancel();
+        if (_mediaCallee() is { } media)
+        {
+            _work.Run(() => media(this, stream.Token));
         }
     }
 

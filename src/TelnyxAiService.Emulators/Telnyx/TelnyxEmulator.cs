@@ -62,8 +62,9 @@ public sealed class TelnyxEmulator : IAsyncDisposable
     public string PublicKeyBase64 => _signer.PublicKeyBase64;
 
     /// <summary>
-    /// Runs when a call with a stream_url (dialled with one, or an incoming call answered with one) is answered; its
-    /// token is cancelled when the call ends.
+    /// Runs when a call with a stream_url (dialled with one, or an incoming call answered with one) is answered, and
+    /// again for each <c>streaming_start</c> on the live call (<see cref="EmulatedCall.StreamsStarted"/> counts them); its
+    /// token is cancelled when the call ends or a later <c>streaming_start</c> replaces the stream.
     /// </summary>
     public Func<EmulatedCall, CancellationToken, Task>? MediaCallee { get; set; }
 
@@ -338,25 +339,14 @@ public sealed class TelnyxEmulator : IAsyncDisposable
             return badStream;
         }
 
-        int? sampleRate = null;
-        if (body.TryGetProperty("stream_bidirectional_sampling_rate", out var rate))
+        if (ValidateStreamRateAndToken(body, out var sampleRate) is { } badRateOrToken)
         {
-            if (!rate.TryGetInt32(out var value) || value is not (8000 or 16000 or 22050 or 24000 or 48000))
-            {
-                return Invalid("/stream_bidirectional_sampling_rate", "Must be one of 8000, 16000, 22050, 24000, 48000.");
-            }
-
-            sampleRate = value;
+            return badRateOrToken;
         }
 
         if (body.TryGetProperty("timeout_secs", out var timeout) && (!timeout.TryGetInt32(out var seconds) || seconds is < 5 or > 600))
         {
             return Invalid("/timeout_secs", "timeout_secs must be from 5 to 600.");
-        }
-
-        if (Text(body, "stream_auth_token") is { Length: > 4000 })
-        {
-            return Invalid("/stream_auth_token", "stream_auth_token must be at most 4000 characters.");
         }
 
         dial = new DialParameters(
@@ -366,7 +356,7 @@ public sealed class TelnyxEmulator : IAsyncDisposable
         return null;
     }
 
-    /// <summary>The stream fields dial and answer share.</summary>
+    /// <summary>The stream fields dial, answer and streaming_start share.</summary>
     private static Reply? ValidateStream(JsonElement body, out Uri? streamUrl)
     {
         streamUrl = null;
@@ -379,7 +369,27 @@ public sealed class TelnyxEmulator : IAsyncDisposable
         return OneOf(body, "stream_track", "inbound_track", "outbound_track", "both_tracks")
             ?? OneOf(body, "stream_codec", "PCMU", "PCMA", "G722", "OPUS", "AMR-WB", "L16", "default")
             ?? OneOf(body, "stream_bidirectional_mode", "mp3", "rtp")
-            ?? OneOf(body, "stream_bidirectional_codec", "PCMU", "PCMA", "G722", "OPUS", "AMR-WB", "L16");
+            ?? OneOf(body, "stream_bidirectional_codec", "PCMU", "PCMA", "G722", "OPUS", "AMR-WB", "L16")
+            ?? OneOf(body, "stream_bidirectional_target_legs", "both", "self", "opposite");
+    }
+
+    /// <summary>The stream fields dial and streaming_start take but answer does not: the sampling rate and the auth token.</summary>
+    private static Reply? ValidateStreamRateAndToken(JsonElement body, out int? sampleRate)
+    {
+        sampleRate = null;
+        if (body.TryGetProperty("stream_bidirectional_sampling_rate", out var rate))
+        {
+            if (rate.ValueKind != JsonValueKind.Number || !rate.TryGetInt32(out var value) || value is not (8000 or 16000 or 22050 or 24000 or 48000))
+            {
+                return Invalid("/stream_bidirectional_sampling_rate", "Must be one of 8000, 16000, 22050, 24000, 48000.");
+            }
+
+            sampleRate = value;
+        }
+
+        return Text(body, "stream_auth_token") is { Length: > 4000 }
+            ? Invalid("/stream_auth_token", "stream_auth_token must be at most 4000 characters.")
+            : null;
     }
 
     private Reply GetCall(string callControlId)
@@ -461,6 +471,18 @@ public sealed class TelnyxEmulator : IAsyncDisposable
                 case "transfer":
                     call.Transfer();
                     break;
+                case "streaming_start":
+                    ValidateStream(body, out var newStreamUrl);
+                    ValidateStreamRateAndToken(body, out var sampleRate);
+                    if (!call.StartStreaming(
+                        newStreamUrl!, Text(body, "stream_track"), Text(body, "stream_codec"), Text(body, "stream_bidirectional_mode"),
+                        Text(body, "stream_bidirectional_codec"), sampleRate, Text(body, "stream_auth_token")))
+                    {
+                        // Telnyx documents no code for a command on a call not yet answered: this one is the emulator's own, in Call Control's 90xxx range.
+                        return Error(422, "90034", "Call not answered", "This command can only be sent to an answered call.");
+                    }
+
+                    break;
             }
 
             return new Reply(200, """{"data":{"result":"ok"}}""");
@@ -482,6 +504,10 @@ public sealed class TelnyxEmulator : IAsyncDisposable
             Invalid("/audio_url", "audio_url must be an absolute http(s) URL."),
         "playback_start" => OneOf(body, "audio_type", "mp3", "wav"),
         "transcription_start" => OneOf(body, "transcription_tracks", "inbound", "outbound", "both"),
+        "streaming_start" when Text(body, "stream_url") is null => Invalid("/stream_url", "stream_url is required."),
+        "streaming_start" when Text(body, "client_state") is { } state && !IsBase64(state) =>
+            Invalid("/client_state", "client_state must be a valid Base-64 encoded string."),
+        "streaming_start" => ValidateStream(body, out _) ?? ValidateStreamRateAndToken(body, out _),
         "send_dtmf" when Text(body, "digits") is not { Length: > 0 } => Invalid("/digits", "digits is required."),
         "record_start" when Text(body, "channels") is not ("single" or "dual") => Invalid("/channels", "channels must be single or dual."),
         "record_start" when Text(body, "format") is not ("wav" or "mp3") => Invalid("/format", "format must be wav or mp3."),

@@ -12,6 +12,13 @@ public interface ICallControl
     /// </summary>
     Task AnswerAsync(string callControlId, string callId, MediaStreamRequest? stream, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Opens a new bidirectional media stream on a live, answered call, e.g. after another instance's stream was lost:
+    /// Telnyx keeps the call up when the stream drops and connects the new stream to <paramref name="stream"/>'s URL.
+    /// Repeating the same <paramref name="commandId"/> has no effect.
+    /// </summary>
+    Task StartStreamingAsync(string callControlId, MediaStreamRequest stream, string commandId, CancellationToken cancellationToken);
+
     Task SpeakAsync(string callControlId, string text, string language, CancellationToken cancellationToken);
 
     Task StartTranscriptionAsync(string callControlId, string language, CancellationToken cancellationToken);

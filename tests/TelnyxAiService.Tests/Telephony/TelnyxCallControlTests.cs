@@ -167,6 +167,56 @@ public sealed class TelnyxCallControlTests
     }
 
     [Fact]
+    public async Task StartStreaming_OnAnsweredCall_SendsExactBodyAndEmulatorOpensOneStream()
+    {
+        await using var h = await TelnyxHarness.StartAsync();
+        var id = (await h.CallControl.DialAsync(Dial(), Ct)).CallControlId;
+        await h.Emulator.WaitForWebhookAsync(w => w.EventType == "call.answered", Timeout, Ct);
+        var stream = new MediaStreamRequest(new Uri("wss://calls.example.test/stream/media?call=call-42&token=t1"), "resume-token", "L16", 16000);
+
+        await h.CallControl.StartStreamingAsync(id, stream, "resume-cmd-1", Ct);
+        await h.CallControl.StartStreamingAsync(id, stream, "resume-cmd-1", Ct);
+
+        var starts = h.Emulator.Commands.Where(c => c.Action == "streaming_start").ToList();
+        Assert.Equal([(id, 200, false), (id, 200, true)], starts.Select(c => (c.CallControlId, c.StatusCode, c.Duplicate)));
+        var body = starts[0].Body;
+        Assert.Equal(
+            ["command_id", "stream_auth_token", "stream_bidirectional_codec", "stream_bidirectional_mode", "stream_bidirectional_sampling_rate",
+             "stream_codec", "stream_track", "stream_url"],
+            Keys(body));
+        Assert.Equal("wss://calls.example.test/stream/media?call=call-42&token=t1", body.GetProperty("stream_url").GetString());
+        Assert.Equal("inbound_track", body.GetProperty("stream_track").GetString());
+        Assert.Equal("L16", body.GetProperty("stream_codec").GetString());
+        Assert.Equal("rtp", body.GetProperty("stream_bidirectional_mode").GetString());
+        Assert.Equal("L16", body.GetProperty("stream_bidirectional_codec").GetString());
+        Assert.Equal(16000, body.GetProperty("stream_bidirectional_sampling_rate").GetInt32());
+        Assert.Equal("resume-token", body.GetProperty("stream_auth_token").GetString());
+        Assert.Equal("resume-cmd-1", body.GetProperty("command_id").GetString());
+
+        var call = h.Emulator.FindCall(id)!;
+        Assert.Equal(1, call.StreamsStarted);
+        Assert.Equal(
+            ("wss://calls.example.test/stream/media?call=call-42&token=t1", "resume-token", "inbound_track", "L16", "rtp", "L16", 16000),
+            (call.StreamUrl!.OriginalString, call.StreamAuthToken, call.StreamTrack, call.StreamCodec, call.StreamBidirectionalMode, call.StreamBidirectionalCodec, call.StreamSampleRate));
+    }
+
+    [Fact]
+    public async Task StartStreaming_CallAlreadyEnded_Throws90018WithoutRetry()
+    {
+        await using var h = await TelnyxHarness.StartAsync();
+        var id = (await h.CallControl.DialAsync(Dial(), Ct)).CallControlId;
+        await h.CallControl.HangupAsync(id, Ct);
+        var stream = new MediaStreamRequest(new Uri("wss://calls.example.test/stream/media"), "resume-token", "PCMU", 8000);
+
+        var e = await Assert.ThrowsAsync<TelnyxApiException>(() => h.CallControl.StartStreamingAsync(id, stream, "resume-cmd-2", Ct));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, e.StatusCode);
+        Assert.True(e.HasCode("90018"));
+        Assert.Single(h.Emulator.Commands, c => c.Action == "streaming_start");
+        Assert.Equal(0, h.Emulator.FindCall(id)!.StreamsStarted);
+    }
+
+    [Fact]
     public async Task Speak_RateLimited_WaitsForResetAndSucceedsOnce()
     {
         await using var h = await TelnyxHarness.StartAsync(new TelnyxEmulatorOptions { RequestsPerSecond = 1 });

@@ -39,6 +39,7 @@ public sealed partial class TelnyxCommandBodyTests
 
         await control.AnswerAsync(CallControlId, "call-42", Stream, Ct);
         await control.AnswerAsync(CallControlId, "call-42", null, Ct);
+        await control.StartStreamingAsync(CallControlId, Stream, "resume-1", Ct);
         await control.SpeakAsync(CallControlId, "¿Qué tal? <b>", "es", Ct);
         await control.StartTranscriptionAsync(CallControlId, "es", Ct);
         await control.StopTranscriptionAsync(CallControlId, Ct);
@@ -51,6 +52,7 @@ public sealed partial class TelnyxCommandBodyTests
             [
                 (path + "answer", """{"client_state":"Y2FsbC00Mg==","command_id":"call-42","stream_url":"wss://calls.example.test/stream/media?call=c1\u0026token=t0k","stream_track":"inbound_track","stream_codec":"PCMU","stream_bidirectional_mode":"rtp","stream_bidirectional_codec":"PCMU"}"""),
                 (path + "answer", """{"client_state":"Y2FsbC00Mg==","command_id":"call-42"}"""),
+                (path + "streaming_start", """{"stream_url":"wss://calls.example.test/stream/media?call=c1\u0026token=t0k","stream_track":"inbound_track","stream_codec":"PCMU","stream_bidirectional_mode":"rtp","stream_bidirectional_codec":"PCMU","stream_bidirectional_sampling_rate":8000,"stream_auth_token":"secret","command_id":"resume-1"}"""),
                 (path + "speak", """{"payload":"\u00BFQu\u00E9 tal? \u003Cb\u003E","voice":"female","language":"es-ES","payload_type":"text","command_id":"<id>"}"""),
                 (path + "transcription_start", """{"transcription_engine":"Telnyx","transcription_engine_config":{"transcription_engine":"Telnyx","language":"es"},"transcription_tracks":"inbound","command_id":"<id>"}"""),
                 (path + "transcription_stop", """{"command_id":"<id>"}"""),

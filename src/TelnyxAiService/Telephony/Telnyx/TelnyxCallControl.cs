@@ -70,6 +70,22 @@ internal sealed partial class TelnyxCallControl(
             TelnyxJson.Default.AnswerCommand,
             cancellationToken);
 
+    public Task StartStreamingAsync(string callControlId, MediaStreamRequest stream, string commandId, CancellationToken cancellationToken) =>
+        ActionAsync(
+            callControlId,
+            "streaming_start",
+            new StreamingStartCommand(
+                stream.Url.OriginalString,
+                StreamTrack,
+                stream.Codec,
+                StreamMode,
+                stream.Codec,
+                stream.SampleRate,
+                stream.AuthToken,
+                commandId),
+            TelnyxJson.Default.StreamingStartCommand,
+            cancellationToken);
+
     public Task SpeakAsync(string callControlId, string text, string language, CancellationToken cancellationToken) =>
         ActionAsync(
             callControlId,

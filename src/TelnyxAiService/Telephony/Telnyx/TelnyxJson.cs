@@ -57,6 +57,17 @@ internal sealed record AnswerCommand(
     string? StreamBidirectionalMode = null,
     string? StreamBidirectionalCodec = null);
 
+/// <summary><c>streaming_start</c>: the stream fields dial sends, on a call that is already up.</summary>
+internal sealed record StreamingStartCommand(
+    string StreamUrl,
+    string StreamTrack,
+    string StreamCodec,
+    string StreamBidirectionalMode,
+    string StreamBidirectionalCodec,
+    int StreamBidirectionalSamplingRate,
+    string StreamAuthToken,
+    string CommandId);
+
 internal sealed record SpeakCommand(string Payload, string Voice, string Language, string PayloadType, string CommandId);
 
 internal sealed record TranscriptionStartCommand(string TranscriptionEngine, TranscriptionEngineConfig TranscriptionEngineConfig, string TranscriptionTracks, string CommandId);
@@ -89,6 +100,7 @@ internal sealed record TelnyxErrorEntry(string? Code, string? Title, string? Det
 [JsonSerializable(typeof(WebhookAck))]
 [JsonSerializable(typeof(DialCommand))]
 [JsonSerializable(typeof(AnswerCommand))]
+[JsonSerializable(typeof(StreamingStartCommand))]
 [JsonSerializable(typeof(SpeakCommand))]
 [JsonSerializable(typeof(TranscriptionStartCommand))]
 [JsonSerializable(typeof(PlaybackStartCommand))]
