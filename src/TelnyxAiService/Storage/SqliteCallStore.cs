@@ -11,10 +11,19 @@ namespace TelnyxAiService.Storage;
 internal sealed class SqliteCallStore : SqlCallStore
 {
     /// <summary>
-    /// Per connection: wait up to 10 s for the write lock; in WAL mode, sync at checkpoints rather than at every commit,
-    /// which survives a process crash (kill -9) and loses at most the last commits on a power failure.
+    /// How long a statement waits for another connection's write lock before it fails with SQLITE_BUSY: long enough for
+    /// any of our short transactions to finish, short enough that a request meeting a database locked for good answers
+    /// 503 within a couple of seconds (the background writer retries it). Both SQLite's busy handler and
+    /// Microsoft.Data.Sqlite's own retry loop (the command timeout, 30 s by default) are held to it; together they
+    /// used to hang a request for 30 s.
     /// </summary>
-    private const string SessionPragmas = "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL";
+    private const int BusyTimeoutSeconds = 2;
+
+    /// <summary>
+    /// Per connection: the busy timeout above; in WAL mode, sync at checkpoints rather than at every commit, which
+    /// survives a process crash (kill -9) and loses at most the last commits on a power failure.
+    /// </summary>
+    private const string SessionPragmas = "PRAGMA busy_timeout = 2000; PRAGMA synchronous = NORMAL";
 
     private readonly string connectionString;
     private bool walEnabled;
@@ -36,7 +45,7 @@ internal sealed class SqliteCallStore : SqlCallStore
 
     protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
-        var connection = new SqliteConnection(connectionString);
+        var connection = new SqliteConnection(connectionString) { DefaultTimeout = BusyTimeoutSeconds };
         try
         {
             await connection.OpenAsync(cancellationToken);

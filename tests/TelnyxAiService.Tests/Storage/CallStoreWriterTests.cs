@@ -1,10 +1,18 @@
+using System.Data.Common;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
 using TelnyxAiService.Configuration;
 using TelnyxAiService.Storage;
+using TelnyxAiService.Telephony;
+using TelnyxAiService.Tests.TestHost;
 
 namespace TelnyxAiService.Tests.Storage;
 
@@ -102,6 +110,287 @@ public sealed class CallStoreWriterTests : IDisposable
         Assert.Empty(await reopened.MigrateAsync(Ct));
         Assert.Equal(["hello"], (await reopened.GetTurnsAsync("c1", Ct)).Select(t => t.Text));
         Assert.Equal("node-7", (await reopened.GetCallAsync("c1", Ct))?.InstanceId);
+    }
+
+    [Fact]
+    public async Task Writer_StoreDownFiveMinutes_WaitsThenStoresEveryWriteInOrder()
+    {
+        var clock = new WatchedClock();
+        var store = new FlakyStore { Down = true };
+        var logger = new ListLogger();
+        var writer = new CallStoreWriter(store, logger, clock);
+        var t0 = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000);
+        Assert.True(writer.TryAppendTurn(Turn("c1", 0, t0)));
+        Assert.True(writer.TrySetAnswered("c1"));
+        Assert.True(writer.TryAppendTurn(Turn("c1", 1, t0)));
+        await writer.RecordEventAsync(new CallEvent("ev-1", "c1", "call.hangup", t0), Ct);
+        var end = writer.EndCallAsync("c1", CallStatus.Completed, "caller_hung_up", "normal_clearing", Ct);
+        await writer.StartAsync(Ct);
+
+        var delays = new List<TimeSpan>();
+        while (delays.Sum(d => d.TotalMinutes) < 5)
+        {
+            delays.Add(await clock.AdvanceToNextDelayAsync());
+        }
+
+        Assert.False(end.IsCompleted);
+        Assert.Empty(store.Stored);
+        Assert.All(store.Failed, write => Assert.Equal("turn c1 0", write));
+        Assert.Equal([200, 400, 800, 1600, 3200, 5000, 5000], delays.Take(7).Select(d => d.TotalMilliseconds));
+        Assert.All(delays.Skip(5), d => Assert.Equal(TimeSpan.FromSeconds(5), d));
+
+        store.Down = false;
+        delays.Add(await clock.AdvanceToNextDelayAsync());
+        await end;
+
+        Assert.Equal(["turn c1 0", "answer c1", "turn c1 1", "event ev-1", "end c1 completed"], store.Stored);
+        Assert.Equal(
+            [
+                (LogLevel.Warning, "The call store is unreachable; 5 writes wait in order and are retried until it is back"),
+                (LogLevel.Warning, $"The call store is back after {delays.Sum(d => d.TotalSeconds):0.0} s; 5 writes waited and are stored now, in order"),
+            ],
+            logger.Entries);
+        await writer.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Writer_WriteFailsForGood_GivenUpAfterItsRetriesAndTheQueueGoesOn()
+    {
+        var clock = new WatchedClock();
+        var store = new FlakyStore { Broken = "turn c1 0" };
+        var logger = new ListLogger();
+        var writer = new CallStoreWriter(store, logger, clock);
+        var t0 = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000);
+        Assert.True(writer.TryAppendTurn(Turn("c1", 0, t0)));
+        Assert.True(writer.TryAppendTurn(Turn("c1", 1, t0)));
+        var end = writer.EndCallAsync("c1", CallStatus.Completed, "caller_hung_up", null, Ct);
+        await writer.StartAsync(Ct);
+
+        Assert.Equal(TimeSpan.FromMilliseconds(200), await clock.AdvanceToNextDelayAsync());
+        Assert.Equal(TimeSpan.FromSeconds(1), await clock.AdvanceToNextDelayAsync());
+        Assert.Equal(TimeSpan.FromSeconds(5), await clock.AdvanceToNextDelayAsync());
+        await end;
+
+        Assert.Equal(["turn c1 1", "end c1 completed"], store.Stored);
+        Assert.Equal(4, store.Failed.Count);
+        Assert.Equal((LogLevel.Error, "A turn of call c1 was not stored after 4 attempts"), logger.Entries[^1]);
+        await writer.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Writer_StoppedDuringOutage_KeepsRetryingUntilTheShutdownTokenFires()
+    {
+        var clock = new WatchedClock();
+        var store = new FlakyStore { Down = true };
+        var logger = new ListLogger();
+        var writer = new CallStoreWriter(store, logger, clock);
+        Assert.True(writer.TryAppendTurn(Turn("c1", 0, DateTimeOffset.UnixEpoch)));
+        var end = writer.EndCallAsync("c1", CallStatus.Completed, "shutdown", null, Ct);
+        await writer.StartAsync(Ct);
+        await clock.AdvanceToNextDelayAsync();
+
+        using var shutdown = new CancellationTokenSource();
+        var stopping = writer.StopAsync(shutdown.Token);
+        await clock.AdvanceToNextDelayAsync();
+        await clock.AdvanceToNextDelayAsync();
+        Assert.False(stopping.IsCompleted);
+        Assert.Equal(4, store.Failed.Count);
+
+        await shutdown.CancelAsync();
+        await stopping;
+        await end;
+
+        Assert.Empty(store.Stored);
+        Assert.Equal((LogLevel.Error, "2 queued turns/events were not stored"), logger.Entries[^1]);
+        await writer.DisposeAsync();
+    }
+
+    [Fact]
+    public void IsTransient_UnreachableOrBusyStore_IsAnOutage_ABugIsNot()
+    {
+        Assert.True(CallStoreWriter.IsTransient(new SqliteException("database is locked", 5)));
+        Assert.True(CallStoreWriter.IsTransient(new SqliteException("database table is locked", 6)));
+        Assert.True(CallStoreWriter.IsTransient(new SqliteException("unable to open database file", 14)));
+        Assert.True(CallStoreWriter.IsTransient(new SqliteException("disk I/O error", 10, 10 | (4 << 8))));
+        Assert.True(CallStoreWriter.IsTransient(new SqliteException("database or disk is full", 13)));
+        Assert.True(CallStoreWriter.IsTransient(new NpgsqlException("Failed to connect", new SocketException((int)SocketError.ConnectionRefused))));
+        Assert.True(CallStoreWriter.IsTransient(new PostgresException("the database system is starting up", "FATAL", "FATAL", "57P03")));
+        Assert.True(CallStoreWriter.IsTransient(new PostgresException("terminating connection due to administrator command", "FATAL", "FATAL", "57P01")));
+        Assert.True(CallStoreWriter.IsTransient(new TimeoutException()));
+        Assert.True(CallStoreWriter.IsTransient(new OperationCanceledException()));
+
+        Assert.False(CallStoreWriter.IsTransient(new SqliteException("FOREIGN KEY constraint failed", 19)));
+        Assert.False(CallStoreWriter.IsTransient(new SqliteException("no such table: turns", 1)));
+        Assert.False(CallStoreWriter.IsTransient(new PostgresException("duplicate key value", "ERROR", "ERROR", "23505")));
+        Assert.False(CallStoreWriter.IsTransient(new InvalidOperationException()));
+    }
+
+    [Fact]
+    public async Task Writer_SqliteLockedByAnotherConnection_WaitsForTheLockThenStores()
+    {
+        var options = StorageOptions.Sqlite(Path.Combine(directory, "calls.db"), "test");
+        await using var store = SqlCallStore.Create(options, TimeProvider.System);
+        await store.MigrateAsync(Ct);
+        await store.InsertCallAsync(new NewCall("c1", CallDirection.Outbound, "+15550001111", "test"), Ct);
+        var logger = new ListLogger();
+        var writer = new CallStoreWriter(store, logger, TimeProvider.System);
+        await writer.StartAsync(Ct);
+
+        await using (var locker = new SqliteConnection(options.ConnectionString))
+        {
+            await locker.OpenAsync(Ct);
+            await using var transaction = await locker.BeginTransactionAsync(Ct);
+            await using (var write = locker.CreateCommand())
+            {
+                write.CommandText = "UPDATE calls SET name = 'locked' WHERE id = 'c1'";
+                await write.ExecuteNonQueryAsync(Ct);
+            }
+
+            Assert.True(writer.TryAppendTurn(Turn("c1", 0, DateTimeOffset.UtcNow)));
+            await Wait.UntilAsync(() => logger.Entries.Any(e => e.Message.StartsWith("The call store is unreachable", StringComparison.Ordinal)), "the writer to meet the lock");
+            await transaction.CommitAsync(Ct);
+        }
+
+        await writer.EndCallAsync("c1", CallStatus.Completed, "caller_hung_up", null, Ct);
+        Assert.Equal([0], (await store.GetTurnsAsync("c1", Ct)).Select(t => t.Seq));
+        Assert.Equal(CallStatus.Completed, (await store.GetCallAsync("c1", Ct))?.Status);
+        Assert.Contains(logger.Entries, e => e.Message.StartsWith("The call store is back after", StringComparison.Ordinal));
+        await writer.DisposeAsync();
+    }
+
+    private static TurnRecord Turn(string callId, int seq, DateTimeOffset at) =>
+        new(callId, seq, seq % 2 == 0 ? Speaker.Caller : Speaker.Agent, $"turn {seq}", at, at, false, new TurnLatency());
+
+    /// <summary>
+    /// Fake time that reports every delay the writer starts, so a test can move the clock exactly to its end once the
+    /// writer waits (and never before, which would leave the writer waiting for ever).
+    /// </summary>
+    private sealed class WatchedClock : TimeProvider
+    {
+        private readonly FakeTimeProvider fake = new();
+        private readonly Channel<TimeSpan> delays = Channel.CreateUnbounded<TimeSpan>();
+
+        public override DateTimeOffset GetUtcNow() => fake.GetUtcNow();
+
+        public override long GetTimestamp() => fake.GetTimestamp();
+
+        public override long TimestampFrequency => fake.TimestampFrequency;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = fake.CreateTimer(callback, state, dueTime, period);
+            delays.Writer.TryWrite(dueTime);
+            return timer;
+        }
+
+        /// <summary>Waits until the writer waits, then moves the clock to the end of that wait.</summary>
+        /// <returns>How long the writer waited.</returns>
+        public async Task<TimeSpan> AdvanceToNextDelayAsync()
+        {
+            var delay = await delays.Reader.ReadAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(20), Ct);
+            fake.Advance(delay);
+            return delay;
+        }
+    }
+
+    /// <summary>A database that is unreachable while <see cref="Down"/>, and refuses <see cref="Broken"/> for good.</summary>
+    private sealed class FlakyStore : ICallStore
+    {
+        private readonly Lock gate = new();
+        private readonly List<string> stored = [];
+        private readonly List<string> failed = [];
+
+        public bool Down { get; set; }
+
+        /// <summary>The one write (as named in <see cref="Stored"/>) that always fails, as a bug would.</summary>
+        public string? Broken { get; init; }
+
+        /// <summary>The writes stored, in order.</summary>
+        public IReadOnlyList<string> Stored => Snapshot(stored);
+
+        /// <summary>Every attempt that failed, in order.</summary>
+        public IReadOnlyList<string> Failed => Snapshot(failed);
+
+        public Task AppendTurnAsync(TurnRecord turn, CancellationToken cancellationToken) => Write($"turn {turn.CallId} {turn.Seq}");
+
+        public Task SetAnsweredAsync(string id, CancellationToken cancellationToken) => Write($"answer {id}");
+
+        public async Task<bool> SetEndedAsync(string id, CallStatus status, string? endReason, string? hangupCause, CancellationToken cancellationToken)
+        {
+            await Write($"end {id} {StorageText<CallStatus>.Of(status)}");
+            return true;
+        }
+
+        public async Task<bool> TryRecordEventAsync(CallEvent callEvent, CancellationToken cancellationToken)
+        {
+            await Write($"event {callEvent.EventId}");
+            return true;
+        }
+
+        public Task InsertCallAsync(NewCall call, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task SetDialedAsync(string id, DialResult telnyx, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<CallRecord?> GetCallAsync(string id, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<CallRecord?> FindByCallControlIdAsync(string callControlId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<CallPage> ListCallsAsync(CallQuery query, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<CallRecord>> ListInProgressAsync(string instanceId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<bool> MarkInterruptedByRestartAsync(string id, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<TurnRecord>> GetTurnsAsync(string callId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task ForgetEventAsync(string eventId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<CallEvent>> GetEventsAsync(string callId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task CreateBatchAsync(NewBatch batch, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<int> CountQueuedItemsAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<BatchItem>> ClaimDueItemsAsync(string instanceId, int limit, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<BatchItem>> ListClaimedItemsAsync(string instanceId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<bool> RecordItemOutcomeAsync(string itemId, BatchItemStatus outcome, DateTimeOffset? retryAt, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<bool> CancelBatchAsync(string batchId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<BatchProgress?> GetBatchProgressAsync(string batchId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<bool> ReachableAsync(CancellationToken cancellationToken) => Task.FromResult(!Down);
+
+        private Task Write(string write)
+        {
+            lock (gate)
+            {
+                if (Down || write == Broken)
+                {
+                    failed.Add(write);
+                    return Task.FromException(Down ? new Unreachable() : new InvalidOperationException("a bug"));
+                }
+
+                stored.Add(write);
+                return Task.CompletedTask;
+            }
+        }
+
+        private IReadOnlyList<string> Snapshot(List<string> list)
+        {
+            lock (gate)
+            {
+                return [.. list];
+            }
+        }
+    }
+
+    /// <summary>What Npgsql throws when the server cannot be reached.</summary>
+    private sealed class Unreachable() : DbException("The store is unreachable")
+    {
+        public override bool IsTransient => true;
     }
 
     /// <summary>Real time, except that every delay is one millisecond, so retries run at once.</summary>
