@@ -16,8 +16,8 @@ namespace TelnyxAiService.Storage;
 /// second) that is about 7 minutes of outage; past that, <see cref="TryAppendTurn"/> and <see cref="TrySetAnswered"/>
 /// drop (logged) and the awaiting methods wait for room. Nothing is spilled to a local file: it would need its own
 /// format, fsync and replay for little more than these minutes, with SQLite it would sit on the disk that is failing, and
-/// a call whose end never reaches the store (the process dies meanwhile) is closed at the next start by
-/// <see cref="Calls.CallReconciler"/>.
+/// a call whose end never reaches the store (the process dies meanwhile) is taken over with its lease and settled from
+/// what Telnyx says (<see cref="Failover.CallLeases"/>).
 /// </para>
 /// <para>
 /// Any other failure (a bug, a constraint violation) is retried a few times, then reported as lost in the log (with the

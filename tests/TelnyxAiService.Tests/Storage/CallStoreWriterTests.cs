@@ -337,9 +337,15 @@ public sealed class CallStoreWriterTests : IDisposable
 
         public Task<CallPage> ListCallsAsync(CallQuery query, CancellationToken cancellationToken) => throw new NotSupportedException();
 
-        public Task<IReadOnlyList<CallRecord>> ListInProgressAsync(string instanceId, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task StartLeaseAsync(string holder, string instanceId, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotSupportedException();
 
-        public Task<bool> MarkInterruptedByRestartAsync(string id, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task RenewLeaseAsync(string holder, string instanceId, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<IReadOnlySet<string>> HeldCallIdsAsync(string holder, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task ReleaseLeaseAsync(string holder, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<Takeover> TakeOverAsync(string holder, DateTimeOffset expiredBefore, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<IReadOnlyList<TurnRecord>> GetTurnsAsync(string callId, CancellationToken cancellationToken) => throw new NotSupportedException();
 
@@ -352,8 +358,6 @@ public sealed class CallStoreWriterTests : IDisposable
         public Task<int> CountQueuedItemsAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<IReadOnlyList<BatchItem>> ClaimDueItemsAsync(string instanceId, int limit, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<IReadOnlyList<BatchItem>> ListClaimedItemsAsync(string instanceId, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<bool> RecordItemOutcomeAsync(string itemId, BatchItemStatus outcome, DateTimeOffset? retryAt, CancellationToken cancellationToken) => throw new NotSupportedException();
 
