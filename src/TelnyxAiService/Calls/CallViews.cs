@@ -71,7 +71,7 @@ internal sealed record CallView(
         call.Context,
         call.Greeting,
         StorageText<CallStatus>.Of(call.Status),
-        call.InstanceId,
+        StorageOptions.InstanceOf(call.InstanceId),
         call.CallControlId,
         call.CallLegId,
         call.CallSessionId,

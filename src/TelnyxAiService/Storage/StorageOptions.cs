@@ -24,6 +24,9 @@ public sealed record StorageOptions(StorageProvider Provider, string ConnectionS
     /// </summary>
     public string LeaseHolder { get; init; } = $"{InstanceId}/{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4))}";
 
+    /// <summary>The INSTANCE_ID part of a <see cref="LeaseHolder"/>.</summary>
+    public static string InstanceOf(string leaseHolder) => leaseHolder.LastIndexOf('/') is var slash and > 0 ? leaseHolder[..slash] : leaseHolder;
+
     public const string DefaultSqlitePath = "data/telnyx-ai.db";
 
     public static StorageOptions Read(SettingsReader settings)
