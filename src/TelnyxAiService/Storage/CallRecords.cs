@@ -10,6 +10,8 @@ public enum CallStatus
     Failed,
     Busy,
     NoAnswer,
+
+    /// <summary>Stored by versions before leases, which ended the calls a crash left open; now they are taken over.</summary>
     InterruptedByRestart,
 }
 
