@@ -95,6 +95,7 @@ public sealed class ServiceHarness : IAsyncDisposable
         {
             ["USE_MEDIA_STREAMS"] = options.MediaStreams ? "true" : "false",
             ["AGENT_LANGUAGE"] = "en",
+            ["DRAIN_SECONDS"] = "0",
             ["DATABASE_URL"] = $"sqlite:{Path.Combine(Path.GetTempPath(), $"telnyx-ai-test-{Guid.NewGuid():N}.db")}",
         };
         foreach (var (key, value) in options.Settings)
