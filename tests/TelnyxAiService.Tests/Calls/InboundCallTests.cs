@@ -159,24 +159,57 @@ public sealed class InboundCallTests
     }
 
     [Fact]
-    public async Task Restart_InboundCallStoredBeforeItsIds_InterruptedAndCallerNeverDialled()
+    public async Task Restart_InboundCallStoredBeforeItsIds_TakenOverEndedUnansweredAndCallerNeverDialled()
     {
         var settings = new Dictionary<string, string>
         {
             ["DATABASE_URL"] = $"sqlite:{Path.Combine(Path.GetTempPath(), $"telnyx-ai-test-{Guid.NewGuid():N}.db")}",
             ["INSTANCE_ID"] = "inbound-restart",
         };
+        string crashedHolder;
         await using (var first = await ServiceHarness.StartAsync(new HarnessOptions { MediaStreams = false, Settings = new(settings) }, Ct))
         {
+            crashedHolder = first.Services.GetRequiredService<StorageOptions>().LeaseHolder;
             var store = first.Services.GetRequiredService<ICallStore>();
-            await store.InsertCallAsync(new NewCall("inbound-crashed", CallDirection.Inbound, Caller, "inbound-restart"), Ct);
+            await store.InsertCallAsync(new NewCall("inbound-crashed", CallDirection.Inbound, Caller, crashedHolder), Ct);
         }
 
         await using var second = await ServiceHarness.StartAsync(new HarnessOptions { MediaStreams = false, Settings = new(settings) }, Ct);
 
-        var stored = await second.Client.GetFromJsonAsync<JsonElement>("/api/calls/inbound-crashed", Ct);
-        Assert.Equal("interrupted_by_restart", stored.GetProperty("call").GetProperty("status").GetString());
-        Assert.DoesNotContain(second.Telnyx.Commands, c => c.Action == "dial");
+        JsonElement stored = default;
+        await Wait.UntilAsync(
+            async () =>
+            {
+                stored = (await second.Client.GetFromJsonAsync<JsonElement>("/api/calls/inbound-crashed", Ct)).GetProperty("call");
+                return stored.TryGetProperty("ended_at", out var at) && at.ValueKind != JsonValueKind.Null;
+            },
+            "the restarted service to take the call over and end it");
+        var holder = second.Services.GetRequiredService<StorageOptions>().LeaseHolder;
+        Assert.NotEqual(crashedHolder, holder);
+        Assert.StartsWith("inbound-restart/", holder, StringComparison.Ordinal);
+        Assert.Equal(("no_answer", "ended_while_unattended", holder), (
+            stored.GetProperty("status").GetString(), stored.GetProperty("end_reason").GetString(), stored.GetProperty("instance_id").GetString()));
+        Assert.DoesNotContain(second.Telnyx.Commands, c => c.Action is "dial" or "answer" or "hangup");
+    }
+
+    [Fact]
+    public async Task Restart_CallHeldByHolderWithoutLease_TakenOverAtOnce()
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["DATABASE_URL"] = $"sqlite:{Path.Combine(Path.GetTempPath(), $"telnyx-ai-test-{Guid.NewGuid():N}.db")}",
+            ["INSTANCE_ID"] = "inbound-restart",
+        };
+        await using var harness = await ServiceHarness.StartAsync(new HarnessOptions { MediaStreams = false, Settings = new(settings) }, Ct);
+        var store = harness.Services.GetRequiredService<ICallStore>();
+        await store.InsertCallAsync(new NewCall("inbound-orphan", CallDirection.Inbound, Caller, "gone-instance/0000"), Ct);
+
+        await Wait.UntilAsync(
+            async () => (await harness.Client.GetFromJsonAsync<JsonElement>("/api/calls/inbound-orphan", Ct)).GetProperty("call").TryGetProperty("ended_at", out var at) && at.ValueKind != JsonValueKind.Null,
+            "the running service to take over the call whose holder has no lease");
+        var stored = (await harness.Client.GetFromJsonAsync<JsonElement>("/api/calls/inbound-orphan", Ct)).GetProperty("call");
+        Assert.Equal(("no_answer", harness.Services.GetRequiredService<StorageOptions>().LeaseHolder), (stored.GetProperty("status").GetString(), stored.GetProperty("instance_id").GetString()));
+        Assert.DoesNotContain(harness.Telnyx.Commands, c => c.Action is "dial" or "answer");
     }
 
     /// <summary>Polls GET /api/calls/{id} until the call has ended and its last turn is stored.</summary>

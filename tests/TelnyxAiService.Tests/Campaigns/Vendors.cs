@@ -53,6 +53,8 @@ public sealed class Vendors : IAsyncDisposable
                 LineDelay = TimeSpan.FromMilliseconds(20),
                 InterimTranscripts = false,
                 SigningKeySeed = signingSeed,
+                WebhookAttempts = 20,
+                WebhookRetryDelay = TimeSpan.FromMilliseconds(50),
             },
             cancellationToken);
         var anthropic = await AnthropicEmulator.StartAsync(new AnthropicEmulatorOptions { Reply = _ => new ScriptedReply(AgentReply) }, cancellationToken);

@@ -28,6 +28,8 @@ public static partial class TelnyxWebhookEndpoint
         Storage.CallNotifier notifier,
         Calls.InboundCalls inbound,
         EdgeRefusals refusals,
+        Storage.ICallStore store,
+        Storage.StorageOptions storage,
         ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(typeof(TelnyxWebhookEndpoint));
@@ -82,6 +84,12 @@ public static partial class TelnyxWebhookEndpoint
 
         if (sessions.Find(webhook.ClientState, webhook.CallControlId) is not { } session)
         {
+            if (await AwaitingTakeoverAsync(webhook, store, storage, http.RequestAborted))
+            {
+                await gate.ForgetAsync(webhook.Id, http.RequestAborted);
+                return Results.Problem("The call is being taken over here; retry.", statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+
             if (!notifier.Enabled)
             {
                 return Ack("ignored");
@@ -117,6 +125,19 @@ public static partial class TelnyxWebhookEndpoint
         {
             session.Post(callEvent);
         }
+    }
+
+    /// <summary>
+    /// An open call this run holds, or an earlier run of this instance held, whose session does not run here yet: it is
+    /// being taken over (<see cref="Failover.CallLeases"/>), so Telnyx must deliver the event again rather than have it
+    /// acknowledged and lost.
+    /// </summary>
+    private static async Task<bool> AwaitingTakeoverAsync(TelnyxWebhookEvent webhook, Storage.ICallStore store, Storage.StorageOptions storage, CancellationToken cancellationToken)
+    {
+        var call = (webhook.ClientState is { } callId ? await store.GetCallAsync(callId, cancellationToken) : null)
+            ?? (webhook.CallControlId is { } callControlId ? await store.FindByCallControlIdAsync(callControlId, cancellationToken) : null);
+        return call is { EndedAt: null }
+            && (call.InstanceId == storage.LeaseHolder || call.InstanceId.StartsWith(storage.InstanceId + "/", StringComparison.Ordinal));
     }
 
     private static IResult Ack(string status) => Results.Json(new WebhookAck(status), TelnyxJson.Default.WebhookAck);
