@@ -7,7 +7,8 @@ namespace TelnyxAiService.Failover;
 
 /// <summary>
 /// Makes calls outlive the process that runs them. Every live call and claimed campaign item is stored as held by this
-/// run (<see cref="StorageOptions.LeaseHolder"/>), whose lease is renewed every <see cref="FailoverOptions.Heartbeat"/>.
+/// run (<see cref="StorageOptions.LeaseHolder"/>), whose lease is renewed every <see cref="FailoverOptions.Heartbeat"/>
+/// (looked at every second, so never later than that).
 /// Once the server listens, and then every second, what lapsed leases held is taken over: a restart takes over its
 /// earlier run's calls at once, another instance on the same PostgreSQL those of a dead instance after LEASE_SECONDS.
 /// Taken calls are resumed (<see cref="CallLauncher.ResumeAsync"/>) and taken items adopted
@@ -79,7 +80,7 @@ internal sealed partial class CallLeases(
     private async Task RenewIfDueAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        if (now - _renewed < options.Heartbeat)
+        if (now - _renewed < options.Heartbeat - ScanInterval)
         {
             return;
         }
