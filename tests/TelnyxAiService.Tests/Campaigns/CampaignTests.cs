@@ -103,7 +103,16 @@ public sealed class CampaignTests : IDisposable
         {
             var call = await Campaign.CallAsync(second.Client, item.GetProperty("call_id").GetString()!);
             Assert.Equal("completed", call.GetProperty("call").GetProperty("status").GetString());
-            Campaign.AssertFullTranscript(call);
+            if (liveAtKill.Contains(call.GetProperty("call").GetProperty("call_control_id").GetString()!))
+            {
+                // A turn being spoken or queued for the store at the kill may be missing; the callee's line and its reply are not.
+                var turns = call.GetProperty("transcript").EnumerateArray().Select(t => (t.GetProperty("speaker").GetString(), t.GetProperty("text").GetString())).ToList();
+                Assert.Equal([("caller", Vendors.CallerLine), ("agent", Vendors.AgentReply)], turns.TakeLast(2));
+            }
+            else
+            {
+                Campaign.AssertFullTranscript(call);
+            }
         }
 
         Assert.Empty(await Campaign.ListCallsAsync(second.Client, $"batch={batchId}&status=interrupted_by_restart&limit=100"));
