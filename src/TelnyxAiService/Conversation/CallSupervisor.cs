@@ -100,7 +100,7 @@ internal sealed partial class CallSupervisor(
         }
 
         var reason = await session.Ended;
-        StoredStatus? status = reason == CallEndReason.HandedOver ? null : StatusOf(reason, session.HangupCause, session.AnsweredAt is not null);
+        StoredStatus? status = reason == CallEndReason.HandedOver ? null : StatusOf(reason, session.HangupCause, Answered(session));
         try
         {
             registry.Remove(session);
@@ -135,6 +135,10 @@ internal sealed partial class CallSupervisor(
 
         return status;
     }
+
+    /// <summary>Answered, or the caller spoke (a call taken over may have missed its call.answered).</summary>
+    private static bool Answered(CallSession session) =>
+        session.AnsweredAt is not null || session.History().Any(m => m.Speaker == Llm.Speaker.Caller);
 
     private static string EndReasonText(CallEndReason reason) => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(reason.ToString());
 

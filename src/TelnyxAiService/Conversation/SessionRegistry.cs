@@ -8,10 +8,33 @@ public sealed class SessionRegistry
     private readonly ConcurrentDictionary<string, CallSession> _byId = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CallSession> _byCallControlId = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CallSession> _byStreamToken = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _arriving = new(StringComparer.Ordinal);
 
     public int Count => _byId.Count;
 
     public IEnumerable<CallSession> All => _byId.Values;
+
+    /// <summary>Calls taken over whose sessions are about to start here, by call id and call_control_id.</summary>
+    public void ExpectArriving(IEnumerable<string> keys)
+    {
+        foreach (var key in keys)
+        {
+            _arriving[key] = true;
+        }
+    }
+
+    /// <summary>Ends the expectation of <see cref="ExpectArriving"/>.</summary>
+    public void StopExpecting(IEnumerable<string> keys)
+    {
+        foreach (var key in keys)
+        {
+            _arriving.TryRemove(key, out _);
+        }
+    }
+
+    /// <summary>Whether the call is one taken over whose session has not started yet.</summary>
+    public bool IsArriving(string? callId, string? callControlId) =>
+        (callId is not null && _arriving.ContainsKey(callId)) || (callControlId is not null && _arriving.ContainsKey(callControlId));
 
     public void Add(CallSession session)
     {

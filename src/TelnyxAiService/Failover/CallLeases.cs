@@ -134,6 +134,21 @@ internal sealed partial class CallLeases(
         }
 
         LogTookOver(taken.Calls.Count, taken.Items.Count);
+        string[] arriving = [.. taken.Calls.SelectMany(c => c.CallControlId is { } id ? [c.Id, id] : new[] { c.Id })];
+        sessions.ExpectArriving(arriving);
+        try
+        {
+            await ResumeAsync(taken, cancellationToken);
+        }
+        finally
+        {
+            sessions.StopExpecting(arriving);
+        }
+    }
+
+    /// <summary>Resumes the taken calls (webhooks for them meanwhile are refused, to be redelivered), then adopts the items.</summary>
+    private async Task ResumeAsync(Takeover taken, CancellationToken cancellationToken)
+    {
         var resumed = new Dictionary<string, Task<StoredStatus?>>(StringComparer.Ordinal);
         foreach (var call in taken.Calls)
         {

@@ -84,7 +84,7 @@ public static partial class TelnyxWebhookEndpoint
 
         if (sessions.Find(webhook.ClientState, webhook.CallControlId) is not { } session)
         {
-            if (await AwaitingTakeoverAsync(webhook, store, storage, http.RequestAborted))
+            if (sessions.IsArriving(webhook.ClientState, webhook.CallControlId) || await HeldByEarlierRunAsync(webhook, store, storage, http.RequestAborted))
             {
                 await gate.ForgetAsync(webhook.Id, http.RequestAborted);
                 return Results.Problem("The call is being taken over here; retry.", statusCode: StatusCodes.Status503ServiceUnavailable);
@@ -128,16 +128,16 @@ public static partial class TelnyxWebhookEndpoint
     }
 
     /// <summary>
-    /// An open call this run holds, or an earlier run of this instance held, whose session does not run here yet: it is
-    /// being taken over (<see cref="Failover.CallLeases"/>), so Telnyx must deliver the event again rather than have it
-    /// acknowledged and lost.
+    /// An open call an earlier run of this instance held, not taken over yet (<see cref="Failover.CallLeases"/>): Telnyx
+    /// must deliver the event again once it is, rather than have it acknowledged and lost.
     /// </summary>
-    private static async Task<bool> AwaitingTakeoverAsync(TelnyxWebhookEvent webhook, Storage.ICallStore store, Storage.StorageOptions storage, CancellationToken cancellationToken)
+    private static async Task<bool> HeldByEarlierRunAsync(TelnyxWebhookEvent webhook, Storage.ICallStore store, Storage.StorageOptions storage, CancellationToken cancellationToken)
     {
         var call = (webhook.ClientState is { } callId ? await store.GetCallAsync(callId, cancellationToken) : null)
             ?? (webhook.CallControlId is { } callControlId ? await store.FindByCallControlIdAsync(callControlId, cancellationToken) : null);
         return call is { EndedAt: null }
-            && (call.InstanceId == storage.LeaseHolder || call.InstanceId.StartsWith(storage.InstanceId + "/", StringComparison.Ordinal));
+            && call.InstanceId != storage.LeaseHolder
+            && Storage.StorageOptions.InstanceOf(call.InstanceId) == storage.InstanceId;
     }
 
     private static IResult Ack(string status) => Results.Json(new WebhookAck(status), TelnyxJson.Default.WebhookAck);
