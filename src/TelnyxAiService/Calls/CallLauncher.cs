@@ -126,9 +126,10 @@ internal sealed partial class CallLauncher(
     /// Continues a call that another run of the service began (taken over with its lease). A call Telnyx reports ended
     /// is stored with its outcome (completed once answered: it is never dialled again as unanswered); a call never
     /// confirmed dialled is dialled with its own command_id, which places it at most once. A live call gets a session
-    /// with its history: on a media stream that was answered, Telnyx is asked to open a new stream here (same codec,
-    /// fresh token) and the agent first says one short line; an incoming call not yet answered is answered again
-    /// (same command_id); otherwise the session waits for the call's next webhook.
+    /// with its history and, once answered, the agent first says one short line (on a media stream, Telnyx is asked to
+    /// open a new stream here, same codec, fresh token; otherwise with speak, so a conversation whose last event was lost
+    /// in the crash goes on); an incoming call not yet answered is answered again (same command_id); otherwise the
+    /// session waits for the call's next webhook.
     /// </summary>
     /// <returns>Completes once the resumed call has ended and its end is stored (null: handed over again); null when the call had already ended.</returns>
     /// <exception cref="ProviderException">Telnyx could not be asked; the call stays taken and open.</exception>
@@ -167,7 +168,12 @@ internal sealed partial class CallLauncher(
             {
                 await callControl.StartStreamingAsync(callControlId, StreamRequest(session.StreamToken!, call.StreamFormat), $"{call.Id}:{storage.LeaseHolder}", cancellationToken);
             }
-            else if (call.Direction == CallDirection.Inbound && !answered)
+            else if (answered)
+            {
+                await callControl.SpeakAsync(callControlId, greeting, conversation.Language, cancellationToken);
+                session.AddToHistory(new ChatMessage(Llm.Speaker.Agent, greeting));
+            }
+            else if (call.Direction == CallDirection.Inbound)
             {
                 await callControl.AnswerAsync(callControlId, call.Id, media ? StreamRequest(session.StreamToken!, call.StreamFormat) : null, cancellationToken);
             }
