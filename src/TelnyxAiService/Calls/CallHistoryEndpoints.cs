@@ -85,15 +85,15 @@ public static class CallHistoryEndpoints
         }
     }
 
-    private static async Task<IResult> GetAsync(string id, ICallStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(string id, ICallStore store, ITurnStore turnStore, IWebhookEventStore eventStore, CancellationToken cancellationToken)
     {
         if (await store.GetCallAsync(id, cancellationToken) is not { } call)
         {
             return Results.Problem($"No call '{id}'.", statusCode: StatusCodes.Status404NotFound);
         }
 
-        var turns = await store.GetTurnsAsync(id, cancellationToken);
-        var events = await store.GetEventsAsync(id, cancellationToken);
+        var turns = await turnStore.GetTurnsAsync(id, cancellationToken);
+        var events = await eventStore.GetEventsAsync(id, cancellationToken);
         return Results.Ok(new { Call = CallView.Of(call), Transcript = turns.Select(TurnView.Of), Events = events.Select(EventView.Of) });
     }
 }

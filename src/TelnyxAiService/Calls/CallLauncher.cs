@@ -1,5 +1,4 @@
 using TelnyxAiService.Audio;
-using TelnyxAiService.Configuration;
 using TelnyxAiService.Conversation;
 using TelnyxAiService.Llm;
 using TelnyxAiService.Providers;
@@ -22,35 +21,23 @@ internal sealed partial class CallLauncher(
     CallSupervisor supervisor,
     ICallControl callControl,
     ICallStore store,
+    ITurnStore turnStore,
     CallStoreWriter writer,
     StorageOptions storage,
     TelnyxOptions telnyx,
     ConversationOptions conversation,
     IEnumerable<ProviderInfo> providers,
-    SettingsReader settings,
+    CallsOptions calls,
     TimeProvider time,
     ILogger<CallLauncher> logger)
 {
     /// <summary>
-    /// The stream's audio: MEDIA_CODEC (PCMU or PCMA at 8 kHz, L16 at 16 kHz; default PCMU) end to end with the
-    /// vendors, which speak all three, so there is no transcoding; always L16 16 kHz when an offline engine listens or
-    /// speaks, since pocketsphinx and flite work only at 16 kHz.
+    /// The stream's audio: MEDIA_CODEC (<see cref="CallsOptions.MediaCodec"/>) end to end with the vendors, which speak
+    /// all three codecs, so there is no transcoding; always L16 16 kHz when an offline engine listens or speaks, since
+    /// pocketsphinx and flite work only at 16 kHz.
     /// </summary>
-    private readonly AudioFormat _streamFormat = StreamFormat(settings, providers);
-
-    private static AudioFormat StreamFormat(SettingsReader settings, IEnumerable<ProviderInfo> providers)
-    {
-        var configured = settings.Text("MEDIA_CODEC", "PCMU").ToUpperInvariant() switch
-        {
-            "PCMU" => AudioFormat.Pcmu8k,
-            "PCMA" => AudioFormat.Pcma8k,
-            "L16" => AudioFormat.L16At16k,
-            var other => throw new InvalidSettingException("MEDIA_CODEC", $"must be PCMU, PCMA or L16, got '{other}'"),
-        };
-        return providers.Any(p => p.Mode == ProviderMode.Offline && p.Capability is "speech-to-text" or "text-to-speech")
-            ? AudioFormat.L16At16k
-            : configured;
-    }
+    private readonly AudioFormat _streamFormat =
+        providers.Any(p => p.Mode == ProviderMode.Offline && p.Capability is "speech-to-text" or "text-to-speech") ? AudioFormat.L16At16k : calls.MediaCodec;
 
     /// <returns>The placed call, or null when MAX_CONCURRENT_CALLS calls are already live (nothing was stored or dialled).</returns>
     /// <exception cref="ProviderException">The dial failed; the session is ended and the call stored as failed.</exception>
@@ -67,7 +54,7 @@ internal sealed partial class CallLauncher(
     }
 
     /// <summary>
-    /// Places a campaign item's call under <paramref name="callId"/> once a live-call slot is free; a failed dial ends it
+    /// Places a batch item's call under <paramref name="callId"/> once a live-call slot is free; a failed dial ends it
     /// as failed.
     /// </summary>
     /// <returns>
@@ -158,8 +145,8 @@ internal sealed partial class CallLauncher(
         var brief = new CallBrief(call.Name ?? "", call.Context ?? "", conversation.Language, conversation.Instructions);
         var greeting = answered ? phrases.Resumed : call.Greeting ?? phrases.GreetingFor(call.Name ?? "");
         var session = new CallSession(call.Id, call.Phone, brief, greeting, media, call.CreatedAt, answered ? null : call.StreamToken) { Writer = writer, Time = time };
-        var turns = await store.GetTurnsAsync(call.Id, cancellationToken);
-        session.Resume([.. turns.Select(t => new ChatMessage(t.Speaker == Storage.Speaker.Agent ? Llm.Speaker.Agent : Llm.Speaker.Caller, t.Text, t.Interrupted))], call.AnsweredAt);
+        var turns = await turnStore.GetTurnsAsync(call.Id, cancellationToken);
+        session.Resume([.. turns.Select(t => new ChatMessage(t.Speaker, t.Text, t.Interrupted))], call.AnsweredAt);
         sessions.SetCallControlId(session, callControlId);
         var finished = supervisor.Start(session);
         try

@@ -1,3 +1,4 @@
+using TelnyxAiService.Llm;
 using TelnyxAiService.Storage;
 
 namespace TelnyxAiService.Calls;

@@ -8,7 +8,7 @@ namespace TelnyxAiService.Calls;
 
 /// <summary>
 /// The REST API of the original service (initiate, batch, stats), open only as <see cref="Security.ApiKeyAuthentication"/> says, with durable batches:
-/// a batch is stored and answered 202 at once, then dialled by the <see cref="CampaignDispatcher"/>.
+/// a batch is stored and answered 202 at once, then dialled by the <see cref="BatchDispatcher"/>.
 /// </summary>
 public static class CallsEndpoints
 {
@@ -22,15 +22,15 @@ public static class CallsEndpoints
     public static IServiceCollection AddCalls(this IServiceCollection services)
     {
         services.AddSettings(CallsOptions.Read);
-        services.AddSettings(CampaignOptions.Read);
+        services.AddSettings(BatchOptions.Read);
         services.AddSingleton<LiveCallLimit>();
         services.AddSingleton<CallLauncher>();
         services.AddSingleton(new SettingsCheck(sp => sp.GetRequiredService<CallLauncher>()));
         services.AddSettings(InboundOptions.Read);
         services.AddSingleton<InboundCalls>();
         services.AddHostedService(sp => sp.GetRequiredService<InboundCalls>());
-        services.AddSingleton<CampaignDispatcher>();
-        services.AddHostedService(sp => sp.GetRequiredService<CampaignDispatcher>());
+        services.AddSingleton<BatchDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<BatchDispatcher>());
         return services;
     }
 
@@ -81,7 +81,7 @@ public static class CallsEndpoints
         }
     }
 
-    private static async Task<IResult> BatchAsync(HttpRequest http, ICallStore store, CampaignDispatcher dispatcher, CallsOptions options, CancellationToken cancellationToken)
+    private static async Task<IResult> BatchAsync(HttpRequest http, IBatchStore store, BatchDispatcher dispatcher, CallsOptions options, CancellationToken cancellationToken)
     {
         var (body, problem) = await ApiJsonBody.ReadAsync(http, CallsJson.Default.BatchRequestBody, cancellationToken);
         if (problem is not null)
@@ -126,7 +126,7 @@ public static class CallsEndpoints
             {
                 http.HttpContext.Response.Headers.RetryAfter = "60";
                 return Results.Problem(
-                    $"Open campaigns already hold {queued} numbers to call; MAX_QUEUED_CALLS is {options.MaxQueuedCalls}. No call was queued.",
+                    $"Open batches already hold {queued} numbers to call; MAX_QUEUED_CALLS is {options.MaxQueuedCalls}. No call was queued.",
                     statusCode: StatusCodes.Status429TooManyRequests,
                     title: "Too many numbers queued");
             }
@@ -142,12 +142,12 @@ public static class CallsEndpoints
         return Results.Json(new BatchQueued(batchId, requests.Count, "queued"), CallsJson.Default.BatchQueued, statusCode: StatusCodes.Status202Accepted);
     }
 
-    private static async Task<IResult> BatchProgressAsync(string id, ICallStore store, CancellationToken cancellationToken) =>
+    private static async Task<IResult> BatchProgressAsync(string id, IBatchStore store, CancellationToken cancellationToken) =>
         await store.GetBatchProgressAsync(id, cancellationToken) is { } progress
             ? Results.Ok(BatchView.Of(progress))
             : Results.Problem($"No batch '{id}'.", statusCode: StatusCodes.Status404NotFound);
 
-    private static async Task<IResult> CancelBatchAsync(string id, ICallStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> CancelBatchAsync(string id, IBatchStore store, CancellationToken cancellationToken)
     {
         if (!await store.CancelBatchAsync(id, cancellationToken))
         {

@@ -1,7 +1,7 @@
 namespace TelnyxAiService.Calls;
 
 /// <summary>
-/// The cap on live calls this instance dialled (MAX_CONCURRENT_CALLS), shared by the API and the campaigns: a dial
+/// The cap on live calls this instance dialled (MAX_CONCURRENT_CALLS), shared by the API and the batches: a dial
 /// takes a slot before it is placed and gives it back when its call ends, so parallel requests can never exceed it.
 /// </summary>
 public sealed class LiveCallLimit(CallsOptions options) : IDisposable

@@ -174,7 +174,7 @@ public sealed class CallSession : IDisposable
         TurnRecord turn;
         lock (_gate)
         {
-            turn = new TurnRecord(CallId, _history.Count, message.Speaker == Llm.Speaker.Agent ? Storage.Speaker.Agent : Storage.Speaker.Caller,
+            turn = new TurnRecord(CallId, _history.Count, message.Speaker,
                 message.Text, _lastTurnEnded, now, message.Interrupted, Stored(latency));
             _history.Add(message);
             _lastTurnEnded = now;

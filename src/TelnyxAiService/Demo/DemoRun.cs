@@ -255,7 +255,7 @@ internal static class DemoRun
             return;
         }
 
-        var stored = await store.GetTurnsAsync(callId, cancellationToken);
+        var stored = await service.Services.GetRequiredService<Storage.ITurnStore>().GetTurnsAsync(callId, cancellationToken);
         output.WriteLine($"Call record: {record.Id} status={record.Status} end_reason={record.EndReason ?? "-"} hangup_cause={record.HangupCause ?? "-"} answered={record.AnsweredAt:HH:mm:ss} ended={record.EndedAt:HH:mm:ss}, {stored.Count} turns stored.");
     }
 

@@ -6,13 +6,13 @@ using StoredStatus = TelnyxAiService.Storage.CallStatus;
 namespace TelnyxAiService.Failover;
 
 /// <summary>
-/// Makes calls outlive the process that runs them. Every live call and claimed campaign item is stored as held by this
+/// Makes calls outlive the process that runs them. Every live call and claimed batch item is stored as held by this
 /// run (<see cref="StorageOptions.LeaseHolder"/>), whose lease is renewed every <see cref="FailoverOptions.Heartbeat"/>
 /// (looked at every second, so never later than that).
 /// Once the server listens, and then every second, what lapsed leases held is taken over: a restart takes over its
 /// earlier run's calls at once, another instance on the same PostgreSQL those of a dead instance after LEASE_SECONDS.
 /// Taken calls are resumed (<see cref="CallLauncher.ResumeAsync"/>) and taken items adopted
-/// (<see cref="CampaignDispatcher.AdoptAsync"/>). On SIGTERM live calls go on for up to DRAIN_SECONDS, then are handed
+/// (<see cref="BatchDispatcher.AdoptAsync"/>). On SIGTERM live calls go on for up to DRAIN_SECONDS, then are handed
 /// over: their turns are flushed to the store and the lease released, so the next holder resumes them at once.
 /// </summary>
 /// <remarks>
@@ -20,11 +20,11 @@ namespace TelnyxAiService.Failover;
 /// that every instance has renewed before any judges another dead; calls another instance took meanwhile are let go.
 /// </remarks>
 internal sealed partial class CallLeases(
-    ICallStore store,
+    ILeaseStore store,
     StorageOptions storage,
     FailoverOptions options,
     CallLauncher launcher,
-    CampaignDispatcher campaigns,
+    BatchDispatcher batches,
     CallSupervisor supervisor,
     SessionRegistry sessions,
     CallStoreWriter writer,
@@ -165,7 +165,7 @@ internal sealed partial class CallLeases(
             }
         }
 
-        await campaigns.AdoptAsync(taken.Items, resumed, cancellationToken);
+        await batches.AdoptAsync(taken.Items, resumed, cancellationToken);
     }
 
     /// <summary>
@@ -199,7 +199,7 @@ internal sealed partial class CallLeases(
     [LoggerMessage(Level = LogLevel.Information, Message = "Holding lease {Holder}: {LeaseSeconds} s without renewal, {DrainSeconds} s drain on stop")]
     private partial void LogLease(string holder, double leaseSeconds, double drainSeconds);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Took over {Calls} live calls and {Items} campaign items from lapsed leases")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Took over {Calls} live calls and {Items} batch items from lapsed leases")]
     private partial void LogTookOver(int calls, int items);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Call {CallId} was taken over but could not be resumed; it stays held here")]

@@ -6,7 +6,7 @@ namespace TelnyxAiService.Failover;
 /// <param name="Lease">
 /// LEASE_SECONDS (default 15): how long this run's lease lasts without renewal. It is renewed every third of that; once
 /// it lapses (the process died or lost the database), another instance sharing the database takes over its live calls
-/// and claimed campaign items.
+/// and claimed batch items.
 /// </param>
 /// <param name="Drain">
 /// DRAIN_SECONDS (default 10): on SIGTERM, how long live calls may go on here before they are handed over to the

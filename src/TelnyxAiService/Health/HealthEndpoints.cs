@@ -73,8 +73,8 @@ public sealed class ProviderProbe(TimeProvider time)
             return known.Reachable;
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(2));
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(2), time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
         bool reachable;
         try
         {
@@ -96,7 +96,7 @@ public sealed class ProviderProbe(TimeProvider time)
 /// Whether the store answers, remembered for a second: health stays cheap, and a flood of health requests (the endpoint
 /// is open to anyone) costs the database at most one query a second.
 /// </summary>
-public sealed class StoreProbe(ICallStore store, TimeProvider time)
+internal sealed class StoreProbe(SqlDialect dialect, TimeProvider time)
 {
     private static readonly TimeSpan Remember = TimeSpan.FromSeconds(1);
     private volatile Result? _last;
@@ -108,9 +108,27 @@ public sealed class StoreProbe(ICallStore store, TimeProvider time)
             return last.Reachable;
         }
 
-        var reachable = await store.ReachableAsync(cancellationToken);
+        var reachable = await QueryAsync(cancellationToken);
         _last = new Result(time.GetUtcNow(), reachable);
         return reachable;
+    }
+
+    /// <summary>Whether the database answers a cheap query within a couple of seconds.</summary>
+    /// <remarks>Reads a table rather than <c>SELECT 1</c>, which SQLite answers without touching the file.</remarks>
+    private async Task<bool> QueryAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2), time);
+        using var probe = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            await using var connection = await dialect.OpenAsync(probe.Token);
+            await connection.NumberAsync("SELECT COUNT(*) FROM schema_migrations", null, probe.Token);
+            return true;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
     }
 
     private sealed record Result(DateTimeOffset At, bool Reachable);

@@ -10,6 +10,7 @@ public interface IAgent
 /// <param name="Instructions">The operator's system prompt (AGENT_PROMPT) or the built-in one.</param>
 public sealed record CallBrief(string Name, string Context, string Language, string Instructions);
 
+/// <summary>Who said a turn: in the agent's history and in the stored transcript (<c>caller</c>, <c>agent</c>).</summary>
 public enum Speaker
 {
     Caller,

@@ -11,7 +11,7 @@ public static class LlmRegistration
     {
         services.AddSettings(ClaudeOptions.Read);
         services.AddSingleton<ClaudeAgent>();
-        services.AddSingleton(sp => RulesAgentOptions.Read(sp.GetRequiredService<SettingsReader>()));
+        services.AddSettings(RulesAgentOptions.Read);
         services.AddSingleton<RulesAgent>();
         services.AddSingleton(new SettingsCheck(sp => sp.GetRequiredService<IAgent>()));
         services.AddSingleton(sp => Choose(sp).Agent);

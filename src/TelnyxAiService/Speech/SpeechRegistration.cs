@@ -11,7 +11,7 @@ public static class SpeechRegistration
     public static IServiceCollection AddSpeech(this IServiceCollection services)
     {
         services.AddSettings(DeepgramOptions.Read);
-        services.AddSingleton(sp => PocketsphinxOptions.Read(sp.GetRequiredService<SettingsReader>()));
+        services.AddSettings(PocketsphinxOptions.Read);
         services.AddSingleton<ISpeechToText>(sp => Deepgram(sp) is not null
             ? ActivatorUtilities.CreateInstance<DeepgramSpeechToText>(sp)
             : ActivatorUtilities.CreateInstance<PocketsphinxSpeechToText>(sp));

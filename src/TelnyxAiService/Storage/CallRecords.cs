@@ -1,3 +1,5 @@
+using TelnyxAiService.Llm;
+
 namespace TelnyxAiService.Storage;
 
 /// <summary>Where a call got to. Stored as snake_case text (<c>no_answer</c>, <c>interrupted_by_restart</c>).</summary>
@@ -26,7 +28,7 @@ public enum CallDirection
 /// <param name="Phone">The other party's E.164 number.</param>
 /// <param name="InstanceId">
 /// The lease holder that runs the call (<see cref="StorageOptions.LeaseHolder"/>): while its lease is renewed no other
-/// instance takes the call over (<see cref="ICallStore.TakeOverAsync"/>).
+/// instance takes the call over (<see cref="ILeaseStore.TakeOverAsync"/>).
 /// </param>
 /// <param name="StreamToken">The secret its media stream presents; kept so that another instance can accept the stream.</param>
 /// <param name="StreamFormat">The media stream's audio (<c>PCMU/8000</c>, <c>L16/16000</c>); null in the Call Control flow.</param>
@@ -75,12 +77,6 @@ public sealed record CallPage(IReadOnlyList<CallRecord> Calls, string? NextCurso
 
 /// <summary>A cursor that this store did not produce. The read API answers 400.</summary>
 public sealed class InvalidCursorException(string message) : Exception(message);
-
-public enum Speaker
-{
-    Caller,
-    Agent,
-}
 
 /// <summary>Per-turn latency in milliseconds; a stage that did not happen (or was not measured) is null.</summary>
 public sealed record TurnLatency(

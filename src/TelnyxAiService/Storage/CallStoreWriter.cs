@@ -25,7 +25,7 @@ namespace TelnyxAiService.Storage;
 /// outage too; whatever the host's shutdown timeout cuts off is counted in the log.
 /// </para>
 /// </summary>
-internal sealed partial class CallStoreWriter(ICallStore store, ILogger<CallStoreWriter> logger, TimeProvider time) : IHostedService, IAsyncDisposable
+internal sealed partial class CallStoreWriter(ICallStore calls, ITurnStore turns, IWebhookEventStore events, ILogger<CallStoreWriter> logger, TimeProvider time) : IHostedService, IAsyncDisposable
 {
     /// <summary>Writes the queue holds before <see cref="AppendTurnAsync"/> waits (the database is far behind).</summary>
     public const int Capacity = 10_000;
@@ -78,12 +78,12 @@ internal sealed partial class CallStoreWriter(ICallStore store, ILogger<CallStor
 
     /// <summary>Queues a finished turn; completes at once unless the queue is full.</summary>
     public ValueTask AppendTurnAsync(TurnRecord turn, CancellationToken cancellationToken) =>
-        queue.Writer.WriteAsync(new PendingWrite("turn", turn.CallId, (s, ct) => s.AppendTurnAsync(turn, ct)), cancellationToken);
+        queue.Writer.WriteAsync(new PendingWrite("turn", turn.CallId, ct => turns.AppendTurnAsync(turn, ct)), cancellationToken);
 
     /// <summary>Queues a finished turn without ever waiting (the audio path); false when the queue is full or stopped.</summary>
     public bool TryAppendTurn(TurnRecord turn)
     {
-        if (queue.Writer.TryWrite(new PendingWrite("turn", turn.CallId, (s, ct) => s.AppendTurnAsync(turn, ct))))
+        if (queue.Writer.TryWrite(new PendingWrite("turn", turn.CallId, ct => turns.AppendTurnAsync(turn, ct))))
         {
             return true;
         }
@@ -94,12 +94,12 @@ internal sealed partial class CallStoreWriter(ICallStore store, ILogger<CallStor
 
     /// <summary>Queues an event whose dedupe answer nobody waits for; completes at once unless the queue is full.</summary>
     public ValueTask RecordEventAsync(CallEvent callEvent, CancellationToken cancellationToken) =>
-        queue.Writer.WriteAsync(new PendingWrite("event", callEvent.CallId, (s, ct) => s.TryRecordEventAsync(callEvent, ct)), cancellationToken);
+        queue.Writer.WriteAsync(new PendingWrite("event", callEvent.CallId, ct => events.TryRecordEventAsync(callEvent, ct)), cancellationToken);
 
     /// <summary>Queues "the call was answered" without waiting; false when the queue is full or stopped.</summary>
     public bool TrySetAnswered(string callId)
     {
-        if (queue.Writer.TryWrite(new PendingWrite("answer", callId, (s, ct) => s.SetAnsweredAsync(callId, ct))))
+        if (queue.Writer.TryWrite(new PendingWrite("answer", callId, ct => calls.SetAnsweredAsync(callId, ct))))
         {
             return true;
         }
@@ -116,7 +116,7 @@ internal sealed partial class CallStoreWriter(ICallStore store, ILogger<CallStor
     public async Task EndCallAsync(string callId, CallStatus status, string? endReason, string? hangupCause, CancellationToken cancellationToken)
     {
         var stored = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await queue.Writer.WriteAsync(new PendingWrite("end", callId, (s, ct) => s.SetEndedAsync(callId, status, endReason, hangupCause, ct), stored), cancellationToken);
+        await queue.Writer.WriteAsync(new PendingWrite("end", callId, ct => calls.SetEndedAsync(callId, status, endReason, hangupCause, ct), stored), cancellationToken);
         await stored.Task.WaitAsync(cancellationToken);
     }
 
@@ -124,7 +124,7 @@ internal sealed partial class CallStoreWriter(ICallStore store, ILogger<CallStor
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
         var stored = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await queue.Writer.WriteAsync(new PendingWrite("flush", null, (_, _) => Task.CompletedTask, stored), cancellationToken);
+        await queue.Writer.WriteAsync(new PendingWrite("flush", null, _ => Task.CompletedTask, stored), cancellationToken);
         await stored.Task.WaitAsync(cancellationToken);
     }
 
@@ -193,7 +193,7 @@ internal sealed partial class CallStoreWriter(ICallStore store, ILogger<CallStor
             TimeSpan delay;
             try
             {
-                await write.Run(store, cancellationToken);
+                await write.Run(cancellationToken);
                 EndOutage();
                 return true;
             }
@@ -266,5 +266,5 @@ internal sealed partial class CallStoreWriter(ICallStore store, ILogger<CallStor
     private static partial void LogDropped(ILogger logger, string kind, string callId);
 
     /// <param name="Stored">Completed once the write is done or given up, for a caller that waits.</param>
-    private sealed record PendingWrite(string Kind, string? CallId, Func<ICallStore, CancellationToken, Task> Run, TaskCompletionSource? Stored = null);
+    private sealed record PendingWrite(string Kind, string? CallId, Func<CancellationToken, Task> Run, TaskCompletionSource? Stored = null);
 }

@@ -1,13 +1,13 @@
 namespace TelnyxAiService.Storage;
 
 /// <summary>Brings the schema up to date when the host starts, before any other hosted service that is registered after it.</summary>
-internal sealed partial class StorageMigrationService(SqlCallStore store, ILogger<StorageMigrationService> logger) : IHostedService
+internal sealed partial class StorageMigrationService(SqlDialect dialect, TimeProvider time, ILogger<StorageMigrationService> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        foreach (var version in await store.MigrateAsync(cancellationToken))
+        foreach (var version in await StorageMigrations.ApplyAsync(dialect, time, cancellationToken))
         {
-            LogApplied(logger, version, store.Provider);
+            LogApplied(logger, version, dialect.Provider);
         }
     }
 

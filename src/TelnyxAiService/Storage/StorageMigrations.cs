@@ -119,4 +119,35 @@ internal static class StorageMigrations
             );
             """),
     ];
+
+    /// <summary>Applies the migrations this database has not seen; safe to run again and from several instances at once.</summary>
+    /// <returns>The versions applied now.</returns>
+    public static async Task<IReadOnlyList<int>> ApplyAsync(SqlDialect dialect, TimeProvider time, CancellationToken cancellationToken)
+    {
+        await using var connection = await dialect.OpenAsync(cancellationToken);
+        await using var transaction = await dialect.BeginWriteAsync(connection, cancellationToken);
+        await dialect.LockForMigrationAsync(connection, transaction, cancellationToken);
+        await connection.RunAsync(CreateMigrationsTable, transaction, cancellationToken);
+        var applied = (await connection.ReadAsync("SELECT version FROM schema_migrations", r => r.GetInt32(0), transaction, cancellationToken)).ToHashSet();
+        var now = Sql.Millis(time.GetUtcNow());
+        var versions = new List<int>();
+        foreach (var migration in All.Where(m => !applied.Contains(m.Version)))
+        {
+            if (migration.For(dialect.Provider) is { } sql)
+            {
+                await connection.RunAsync(sql, transaction, cancellationToken);
+            }
+
+            await connection.RunAsync(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (@version, @now)",
+                transaction,
+                cancellationToken,
+                ("version", migration.Version),
+                ("now", now));
+            versions.Add(migration.Version);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return versions;
+    }
 }

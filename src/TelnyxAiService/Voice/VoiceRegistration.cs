@@ -12,7 +12,7 @@ public static class VoiceRegistration
     {
         services.AddSettings(ElevenLabsOptions.Read);
         services.AddHttpClient<ElevenLabsTextToSpeech>(http => http.Timeout = TimeSpan.FromSeconds(30));
-        services.AddSingleton(sp => FliteOptions.Read(sp.GetRequiredService<SettingsReader>()));
+        services.AddSettings(FliteOptions.Read);
         services.AddSingleton<FliteTextToSpeech>();
         services.AddTransient<ITextToSpeech>(sp => sp.GetRequiredService<ElevenLabsOptions>().IsConfigured
             ? sp.GetRequiredService<ElevenLabsTextToSpeech>()

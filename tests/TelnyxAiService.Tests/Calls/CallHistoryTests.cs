@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using TelnyxAiService.Emulators.Anthropic;
 using TelnyxAiService.Emulators.Telnyx;
-using TelnyxAiService.Tests.Campaigns;
+using TelnyxAiService.Tests.Batches;
 using TelnyxAiService.Tests.TestHost;
 
 namespace TelnyxAiService.Tests.Calls;
@@ -31,8 +31,8 @@ public sealed class CallHistoryTests
         Assert.Equal(HttpStatusCode.BadRequest, rejected.StatusCode);
         Assert.Contains("calls[1].telefono", await rejected.Content.ReadAsStringAsync(Ct));
 
-        var batchId = await Campaign.PostAsync(client, Enumerable.Range(0, 12).Select(Vendors.Number));
-        await Campaign.WaitFinishedAsync(client, batchId, TimeSpan.FromSeconds(60));
+        var batchId = await Batch.PostAsync(client, Enumerable.Range(0, 12).Select(Vendors.Number));
+        await Batch.WaitFinishedAsync(client, batchId, TimeSpan.FromSeconds(60));
         var other = await client.PostAsJsonAsync("/api/call/initiate", new { telefono = "+34699999999" }, Ct);
         Assert.Equal(HttpStatusCode.Accepted, other.StatusCode);
 
@@ -52,12 +52,12 @@ public sealed class CallHistoryTests
         Assert.Equal(created.OrderDescending(), created);
         Assert.Equal("+34699999999", all[0].GetProperty("phone").GetString());
 
-        Assert.Equal(12, (await Campaign.ListCallsAsync(client, $"batch={batchId}&limit=4")).Count);
-        Assert.Equal(12, (await Campaign.ListCallsAsync(client, $"batch={batchId}&status=completed")).Count);
-        Assert.Empty(await Campaign.ListCallsAsync(client, $"batch={batchId}&status=busy"));
+        Assert.Equal(12, (await Batch.ListCallsAsync(client, $"batch={batchId}&limit=4")).Count);
+        Assert.Equal(12, (await Batch.ListCallsAsync(client, $"batch={batchId}&status=completed")).Count);
+        Assert.Empty(await Batch.ListCallsAsync(client, $"batch={batchId}&status=busy"));
 
-        var one = await Campaign.CallAsync(client, all[^1].GetProperty("call_id").GetString()!);
-        Campaign.AssertFullTranscript(one);
+        var one = await Batch.CallAsync(client, all[^1].GetProperty("call_id").GetString()!);
+        Batch.AssertFullTranscript(one);
 
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/calls/no-such-call", Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/call/batch/no-such-batch", Ct)).StatusCode);

@@ -1,5 +1,5 @@
 using TelnyxAiService.Emulators.Telnyx.Media;
-using TelnyxAiService.Tests.Campaigns;
+using TelnyxAiService.Tests.Batches;
 
 namespace TelnyxAiService.Tests.Failover;
 

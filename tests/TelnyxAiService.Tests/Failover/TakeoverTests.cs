@@ -2,14 +2,14 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using TelnyxAiService.Emulators.Telnyx.Media;
-using TelnyxAiService.Tests.Campaigns;
+using TelnyxAiService.Tests.Batches;
 
 namespace TelnyxAiService.Tests.Failover;
 
 /// <summary>
 /// Two service processes on one PostgreSQL, on media streams: instance A dies (SIGKILL) holding a live call and part of
-/// a campaign; once A's lease lapses instance B takes both over: the call goes on on a new stream to B with its history,
-/// and the campaign finishes with every number dialled exactly once. A's public address fails over to B (a TCP proxy
+/// a batch; once A's lease lapses instance B takes both over: the call goes on on a new stream to B with its history,
+/// and the batch finishes with every number dialled exactly once. A's public address fails over to B (a TCP proxy
 /// stands for the load balancer), so Telnyx's webhooks for A's calls reach B.
 /// </summary>
 public sealed class TakeoverTests : IDisposable
@@ -26,7 +26,7 @@ public sealed class TakeoverTests : IDisposable
     public void Dispose() => Directory.Delete(directory, recursive: true);
 
     [Fact]
-    public async Task InstanceKilled_OtherInstanceTakesOverLiveCallAndCampaign_WithinLeaseAndDiallingEachNumberOnce()
+    public async Task InstanceKilled_OtherInstanceTakesOverLiveCallAndBatch_WithinLeaseAndDiallingEachNumberOnce()
     {
         var numbers = Enumerable.Range(0, 16).Select(Vendors.Number).ToList();
         await using var schema = await PostgresSchema.CreateAsync(Ct);
@@ -59,7 +59,7 @@ public sealed class TakeoverTests : IDisposable
         await MediaVendors.WaitForStoredAsync(a.Client, callId, 3, ended: false, "the live call's greeting, line and reply to be stored");
         await TestHost.Wait.UntilAsync(
             () => vendors.Telnyx.Calls.Any(c => c.IsAlive && c.AnsweredAt is not null && c.To != LivePhone && c.WebhookUrl.Port == publicA.Url.Port),
-            "instance A to hold a live campaign call");
+            "instance A to hold a live batch call");
         await a.KillAsync();
         var killedAt = DateTimeOffset.UtcNow;
         var heldByA = vendors.Telnyx.Calls.Where(c => c.IsAlive && c.WebhookUrl.Port == publicA.Url.Port).Select(c => c.CallControlId).ToList();
@@ -67,7 +67,7 @@ public sealed class TakeoverTests : IDisposable
         var resumed = await vendors.Callee.WaitForRecordingAsync(callControlId, 2, TimeSpan.FromSeconds(20), Ct);
         var heardAgainAt = vendors.FirstAgentAudioAt(callControlId, 2, resumed);
         var takenAt = vendors.Telnyx.Commands.Single(c => c.Action == "streaming_start" && c.CallControlId == callControlId).Timestamp;
-        var progress = await Campaign.WaitFinishedAsync(b.Client, batchId, TimeSpan.FromSeconds(30), () => b.Output);
+        var progress = await Batch.WaitFinishedAsync(b.Client, batchId, TimeSpan.FromSeconds(30), () => b.Output);
         var stored = await MediaVendors.WaitForStoredAsync(b.Client, callId, 6, ended: true, "the resumed call to end and be stored");
 
         Assert.InRange(takenAt - killedAt, TimeSpan.Zero, TimeSpan.FromSeconds(3 + 2));
@@ -82,7 +82,7 @@ public sealed class TakeoverTests : IDisposable
         var placed = vendors.PlacedDials();
         Assert.All(placed.GroupBy(d => d.CommandId), g => Assert.Single(g));
         Assert.All(vendors.Telnyx.Calls.Where(c => c.AnsweredAt is not null).GroupBy(c => c.To), g => Assert.Single(g));
-        var items = Campaign.Items(progress).ToList();
+        var items = Batch.Items(progress).ToList();
         Assert.Equal(numbers.Count, items.Count);
         foreach (var item in items)
         {

@@ -1,7 +1,7 @@
 using System.Net;
 using CsCheck;
 using TelnyxAiService.Emulators.Telnyx;
-using TelnyxAiService.Tests.Campaigns;
+using TelnyxAiService.Tests.Batches;
 
 namespace TelnyxAiService.Tests.Hostile;
 

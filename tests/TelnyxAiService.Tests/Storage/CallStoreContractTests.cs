@@ -1,3 +1,4 @@
+using TelnyxAiService.Llm;
 using TelnyxAiService.Storage;
 using TelnyxAiService.Telephony;
 
@@ -6,12 +7,12 @@ namespace TelnyxAiService.Tests.Storage;
 /// <summary>The behaviour every <see cref="ICallStore"/> must have; runs against real SQLite and real PostgreSQL.</summary>
 public abstract class CallStoreContractTests : IAsyncLifetime
 {
-    private readonly List<SqlCallStore> stores = [];
+    private readonly List<TestStorage> stores = [];
 
     protected static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>A new store instance on this test's own (empty) database, not yet migrated.</summary>
-    private protected abstract Task<SqlCallStore> CreateStoreAsync();
+    private protected abstract Task<TestStorage> CreateStoreAsync();
 
     protected abstract ValueTask DeleteDatabaseAsync();
 
@@ -32,9 +33,9 @@ public abstract class CallStoreContractTests : IAsyncLifetime
     public async Task Call_InsertDialAnswerEnd_RoundTripsEveryField()
     {
         var store = await OpenAsync();
-        await store.InsertCallAsync(new NewCall("c1", CallDirection.Outbound, "+15550001111", "i1", "Ann", "ctx", "Hello"), Ct);
+        await store.Calls.InsertCallAsync(new NewCall("c1", CallDirection.Outbound, "+15550001111", "i1", "Ann", "ctx", "Hello"), Ct);
 
-        var queued = await store.GetCallAsync("c1", Ct);
+        var queued = await store.Calls.GetCallAsync("c1", Ct);
         Assert.NotNull(queued);
         Assert.Equal((CallStatus.Queued, CallDirection.Outbound, "+15550001111", "Ann", "ctx", "Hello", "i1"),
             (queued.Status, queued.Direction, queued.Phone, queued.Name, queued.Context, queued.Greeting, queued.InstanceId));
@@ -42,45 +43,45 @@ public abstract class CallStoreContractTests : IAsyncLifetime
         Assert.Null(queued.DialedAt);
         Assert.InRange(queued.CreatedAt, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(5));
 
-        await store.SetDialedAsync("c1", new DialResult("ccid-1", "leg-1", "session-1"), Ct);
-        var dialed = await store.FindByCallControlIdAsync("ccid-1", Ct);
+        await store.Calls.SetDialedAsync("c1", new DialResult("ccid-1", "leg-1", "session-1"), Ct);
+        var dialed = await store.Calls.FindByCallControlIdAsync("ccid-1", Ct);
         Assert.NotNull(dialed);
         Assert.Equal(("c1", CallStatus.Dialing, "leg-1", "session-1"), (dialed.Id, dialed.Status, dialed.CallLegId, dialed.CallSessionId));
         Assert.NotNull(dialed.DialedAt);
 
-        await store.SetAnsweredAsync("c1", Ct);
-        Assert.Equal(CallStatus.Answered, (await store.GetCallAsync("c1", Ct))!.Status);
+        await store.Calls.SetAnsweredAsync("c1", Ct);
+        Assert.Equal(CallStatus.Answered, (await store.Calls.GetCallAsync("c1", Ct))!.Status);
 
-        Assert.True(await store.SetEndedAsync("c1", CallStatus.Completed, "hangup", "normal_clearing", Ct));
-        Assert.False(await store.SetEndedAsync("c1", CallStatus.Failed, "error", null, Ct));
-        await store.SetAnsweredAsync("c1", Ct);
+        Assert.True(await store.Calls.SetEndedAsync("c1", CallStatus.Completed, "hangup", "normal_clearing", Ct));
+        Assert.False(await store.Calls.SetEndedAsync("c1", CallStatus.Failed, "error", null, Ct));
+        await store.Calls.SetAnsweredAsync("c1", Ct);
 
-        var ended = await store.GetCallAsync("c1", Ct);
+        var ended = await store.Calls.GetCallAsync("c1", Ct);
         Assert.NotNull(ended);
         Assert.Equal((CallStatus.Completed, "hangup", "normal_clearing"), (ended.Status, ended.EndReason, ended.HangupCause));
         Assert.NotNull(ended.AnsweredAt);
         Assert.NotNull(ended.EndedAt);
-        Assert.Null(await store.GetCallAsync("missing", Ct));
-        Assert.Null(await store.FindByCallControlIdAsync("missing", Ct));
+        Assert.Null(await store.Calls.GetCallAsync("missing", Ct));
+        Assert.Null(await store.Calls.FindByCallControlIdAsync("missing", Ct));
     }
 
     [Fact]
     public async Task Turns_AppendedOutOfOrderAndRepeated_ReadBackInOrderWithLatency()
     {
         var store = await OpenAsync();
-        await store.InsertCallAsync(new NewCall("c1", CallDirection.Inbound, "+15550001111", "i1"), Ct);
+        await store.Calls.InsertCallAsync(new NewCall("c1", CallDirection.Inbound, "+15550001111", "i1"), Ct);
         var t0 = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123);
         var agent = new TurnRecord("c1", 1, Speaker.Agent, "Hello, how can I help?", t0.AddSeconds(2), t0.AddSeconds(4), true,
             new TurnLatency(120, 340, 56, 210, 18, 744));
         var caller = new TurnRecord("c1", 0, Speaker.Caller, "Hi there", t0, t0.AddMilliseconds(1500), false, new TurnLatency());
 
-        await store.AppendTurnAsync(agent, Ct);
-        await store.AppendTurnAsync(caller, Ct);
-        await store.AppendTurnAsync(caller with { Text = "a retried write" }, Ct);
+        await store.Turns.AppendTurnAsync(agent, Ct);
+        await store.Turns.AppendTurnAsync(caller, Ct);
+        await store.Turns.AppendTurnAsync(caller with { Text = "a retried write" }, Ct);
 
-        var turns = await store.GetTurnsAsync("c1", Ct);
+        var turns = await store.Turns.GetTurnsAsync("c1", Ct);
         Assert.Equal([caller, agent], turns);
-        Assert.Empty(await store.GetTurnsAsync("other", Ct));
+        Assert.Empty(await store.Turns.GetTurnsAsync("other", Ct));
     }
 
     [Fact]
@@ -89,19 +90,19 @@ public abstract class CallStoreContractTests : IAsyncLifetime
         var first = await OpenAsync();
         var received = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000);
         var answered = new CallEvent("ev-1", "c1", "call.answered", received);
-        Assert.True(await first.TryRecordEventAsync(answered, Ct));
-        Assert.False(await first.TryRecordEventAsync(answered, Ct));
+        Assert.True(await first.Events.TryRecordEventAsync(answered, Ct));
+        Assert.False(await first.Events.TryRecordEventAsync(answered, Ct));
         await first.DisposeAsync();
         stores.Remove(first);
 
         var restarted = await OpenAsync();
         var other = await OpenAsync();
-        Assert.False(await restarted.TryRecordEventAsync(answered with { ReceivedAt = received.AddSeconds(9) }, Ct));
-        Assert.False(await other.TryRecordEventAsync(answered, Ct));
+        Assert.False(await restarted.Events.TryRecordEventAsync(answered with { ReceivedAt = received.AddSeconds(9) }, Ct));
+        Assert.False(await other.Events.TryRecordEventAsync(answered, Ct));
         var hangup = new CallEvent("ev-2", "c1", "call.hangup", received.AddSeconds(1));
-        Assert.True(await other.TryRecordEventAsync(hangup, Ct));
+        Assert.True(await other.Events.TryRecordEventAsync(hangup, Ct));
 
-        Assert.Equal([answered, hangup], await restarted.GetEventsAsync("c1", Ct));
+        Assert.Equal([answered, hangup], await restarted.Events.GetEventsAsync("c1", Ct));
     }
 
     [Fact]
@@ -110,10 +111,10 @@ public abstract class CallStoreContractTests : IAsyncLifetime
         var store = await OpenAsync();
         for (var i = 0; i < 25; i++)
         {
-            await store.InsertCallAsync(new NewCall($"call-{i:D2}", CallDirection.Outbound, "+15550001111", "i1", BatchId: i % 5 == 0 ? "b1" : null), Ct);
+            await store.Calls.InsertCallAsync(new NewCall($"call-{i:D2}", CallDirection.Outbound, "+15550001111", "i1", BatchId: i % 5 == 0 ? "b1" : null), Ct);
             if (i % 2 == 0)
             {
-                await store.SetEndedAsync($"call-{i:D2}", CallStatus.Completed, "hangup", null, Ct);
+                await store.Calls.SetEndedAsync($"call-{i:D2}", CallStatus.Completed, "hangup", null, Ct);
             }
         }
 
@@ -122,7 +123,7 @@ public abstract class CallStoreContractTests : IAsyncLifetime
         string? cursor = null;
         do
         {
-            var page = await store.ListCallsAsync(new CallQuery(Limit: 10, Cursor: cursor), Ct);
+            var page = await store.Calls.ListCallsAsync(new CallQuery(Limit: 10, Cursor: cursor), Ct);
             pageSizes.Add(page.Calls.Count);
             seen.AddRange(page.Calls);
             cursor = page.NextCursor;
@@ -133,13 +134,13 @@ public abstract class CallStoreContractTests : IAsyncLifetime
         Assert.Equal(Enumerable.Range(0, 25).Select(i => $"call-{i:D2}").Order(), seen.Select(c => c.Id).Order());
         Assert.Equal(seen.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id, StringComparer.Ordinal).Select(c => c.Id), seen.Select(c => c.Id));
 
-        var completed = await store.ListCallsAsync(new CallQuery(Status: CallStatus.Completed, Limit: 100), Ct);
+        var completed = await store.Calls.ListCallsAsync(new CallQuery(Status: CallStatus.Completed, Limit: 100), Ct);
         Assert.Equal(13, completed.Calls.Count);
         Assert.All(completed.Calls, c => Assert.Equal(CallStatus.Completed, c.Status));
         Assert.Null(completed.NextCursor);
 
-        var batch = await store.ListCallsAsync(new CallQuery(BatchId: "b1", Limit: 3), Ct);
-        var rest = await store.ListCallsAsync(new CallQuery(BatchId: "b1", Limit: 3, Cursor: batch.NextCursor), Ct);
+        var batch = await store.Calls.ListCallsAsync(new CallQuery(BatchId: "b1", Limit: 3), Ct);
+        var rest = await store.Calls.ListCallsAsync(new CallQuery(BatchId: "b1", Limit: 3, Cursor: batch.NextCursor), Ct);
         Assert.Equal(["call-00", "call-05", "call-10", "call-15", "call-20"], batch.Calls.Concat(rest.Calls).Select(c => c.Id).Order());
         Assert.Null(rest.NextCursor);
     }
@@ -152,7 +153,7 @@ public abstract class CallStoreContractTests : IAsyncLifetime
     public async Task ListCalls_BadCursor_ThrowsInvalidCursorException(string cursor)
     {
         var store = await OpenAsync();
-        await Assert.ThrowsAsync<InvalidCursorException>(() => store.ListCallsAsync(new CallQuery(Cursor: cursor), Ct));
+        await Assert.ThrowsAsync<InvalidCursorException>(() => store.Calls.ListCallsAsync(new CallQuery(Cursor: cursor), Ct));
     }
 
     [Fact]
@@ -160,34 +161,34 @@ public abstract class CallStoreContractTests : IAsyncLifetime
     {
         var store = await OpenAsync();
         var t0 = DateTimeOffset.UtcNow;
-        await store.StartLeaseAsync("a/1", "a", t0, Ct);
-        await store.StartLeaseAsync("b/1", "b", t0, Ct);
-        await store.StartLeaseAsync("c/1", "c", t0, Ct);
-        await store.InsertCallAsync(new NewCall("a-open", CallDirection.Outbound, "+15550001111", "a/1", StreamToken: "tok", StreamFormat: "PCMU/8000"), Ct);
-        await store.InsertCallAsync(new NewCall("a-ended", CallDirection.Outbound, "+15550001112", "a/1"), Ct);
-        await store.InsertCallAsync(new NewCall("b-open", CallDirection.Outbound, "+15550001113", "b/1"), Ct);
-        await store.SetEndedAsync("a-ended", CallStatus.Completed, "remote_hangup", null, Ct);
-        await store.CreateBatchAsync(new NewBatch("b1", [new NewBatchItem("+15550000001"), new NewBatchItem("+15550000002")]), Ct);
-        Assert.Single(await store.ClaimDueItemsAsync("a/1", 1, t0.AddSeconds(1), Ct));
-        Assert.Single(await store.ClaimDueItemsAsync("b/1", 1, t0.AddSeconds(1), Ct));
+        await store.Leases.StartLeaseAsync("a/1", "a", t0, Ct);
+        await store.Leases.StartLeaseAsync("b/1", "b", t0, Ct);
+        await store.Leases.StartLeaseAsync("c/1", "c", t0, Ct);
+        await store.Calls.InsertCallAsync(new NewCall("a-open", CallDirection.Outbound, "+15550001111", "a/1", StreamToken: "tok", StreamFormat: "PCMU/8000"), Ct);
+        await store.Calls.InsertCallAsync(new NewCall("a-ended", CallDirection.Outbound, "+15550001112", "a/1"), Ct);
+        await store.Calls.InsertCallAsync(new NewCall("b-open", CallDirection.Outbound, "+15550001113", "b/1"), Ct);
+        await store.Calls.SetEndedAsync("a-ended", CallStatus.Completed, "remote_hangup", null, Ct);
+        await store.Batches.CreateBatchAsync(new NewBatch("b1", [new NewBatchItem("+15550000001"), new NewBatchItem("+15550000002")]), Ct);
+        Assert.Single(await store.Batches.ClaimDueItemsAsync("a/1", 1, t0.AddSeconds(1), Ct));
+        Assert.Single(await store.Batches.ClaimDueItemsAsync("b/1", 1, t0.AddSeconds(1), Ct));
 
-        var none = await store.TakeOverAsync("c/1", t0.AddSeconds(-15), Ct);
+        var none = await store.Leases.TakeOverAsync("c/1", t0.AddSeconds(-15), Ct);
         Assert.Equal((0, 0), (none.Calls.Count, none.Items.Count));
 
-        await store.RenewLeaseAsync("b/1", "b", t0.AddSeconds(20), Ct);
-        await store.RenewLeaseAsync("c/1", "c", t0.AddSeconds(20), Ct);
-        var taken = await store.TakeOverAsync("c/1", t0.AddSeconds(5), Ct);
+        await store.Leases.RenewLeaseAsync("b/1", "b", t0.AddSeconds(20), Ct);
+        await store.Leases.RenewLeaseAsync("c/1", "c", t0.AddSeconds(20), Ct);
+        var taken = await store.Leases.TakeOverAsync("c/1", t0.AddSeconds(5), Ct);
         var call = Assert.Single(taken.Calls);
         Assert.Equal(("a-open", "c/1", "tok", "PCMU/8000"), (call.Id, call.InstanceId, call.StreamToken, call.StreamFormat));
         Assert.Equal(("b1:0", "c/1"), (Assert.Single(taken.Items).Id, taken.Items[0].ClaimedBy));
-        Assert.Equal(["a-open"], await store.HeldCallIdsAsync("c/1", Ct));
-        Assert.Empty(await store.HeldCallIdsAsync("a/1", Ct));
+        Assert.Equal(["a-open"], await store.Leases.HeldCallIdsAsync("c/1", Ct));
+        Assert.Empty(await store.Leases.HeldCallIdsAsync("a/1", Ct));
 
-        var again = await store.TakeOverAsync("d/1", t0.AddSeconds(5), Ct);
+        var again = await store.Leases.TakeOverAsync("d/1", t0.AddSeconds(5), Ct);
         Assert.Equal((0, 0), (again.Calls.Count, again.Items.Count));
 
-        await store.ReleaseLeaseAsync("b/1", Ct);
-        var released = await store.TakeOverAsync("c/1", t0.AddSeconds(5), Ct);
+        await store.Leases.ReleaseLeaseAsync("b/1", Ct);
+        var released = await store.Leases.TakeOverAsync("c/1", t0.AddSeconds(5), Ct);
         Assert.Equal(["b-open"], released.Calls.Select(c => c.Id));
         Assert.Equal(["b1:1"], released.Items.Select(i => i.Id));
     }
@@ -197,27 +198,27 @@ public abstract class CallStoreContractTests : IAsyncLifetime
     {
         var store = await OpenAsync();
         var now = DateTimeOffset.UtcNow;
-        await store.StartLeaseAsync("solo/old", "solo", now, Ct);
-        await store.InsertCallAsync(new NewCall("c1", CallDirection.Inbound, "+15550001111", "solo/old"), Ct);
-        Assert.Empty((await store.TakeOverAsync("solo/new", now.AddSeconds(-15), Ct)).Calls);
+        await store.Leases.StartLeaseAsync("solo/old", "solo", now, Ct);
+        await store.Calls.InsertCallAsync(new NewCall("c1", CallDirection.Inbound, "+15550001111", "solo/old"), Ct);
+        Assert.Empty((await store.Leases.TakeOverAsync("solo/new", now.AddSeconds(-15), Ct)).Calls);
 
         var restarted = await OpenAsync();
-        await restarted.StartLeaseAsync("solo/new", "solo", now, Ct);
+        await restarted.Leases.StartLeaseAsync("solo/new", "solo", now, Ct);
 
-        Assert.Equal(["c1"], (await restarted.TakeOverAsync("solo/new", now.AddSeconds(-15), Ct)).Calls.Select(c => c.Id));
-        Assert.Equal(["c1"], await restarted.HeldCallIdsAsync("solo/new", Ct));
+        Assert.Equal(["c1"], (await restarted.Leases.TakeOverAsync("solo/new", now.AddSeconds(-15), Ct)).Calls.Select(c => c.Id));
+        Assert.Equal(["c1"], await restarted.Leases.HeldCallIdsAsync("solo/new", Ct));
     }
 
     [Fact]
     public async Task Batch_ClaimedInOrder_EachItemOnceWithProgress()
     {
         var store = await OpenAsync();
-        await store.CreateBatchAsync(new NewBatch("b1", [.. Enumerable.Range(0, 5).Select(i => new NewBatchItem($"+1555000000{i}", $"N{i}", "ctx", "hi"))]), Ct);
+        await store.Batches.CreateBatchAsync(new NewBatch("b1", [.. Enumerable.Range(0, 5).Select(i => new NewBatchItem($"+1555000000{i}", $"N{i}", "ctx", "hi"))]), Ct);
         var now = DateTimeOffset.UtcNow.AddSeconds(1);
 
-        var first = await store.ClaimDueItemsAsync("i1", 3, now, Ct);
-        var second = await store.ClaimDueItemsAsync("i2", 3, now, Ct);
-        Assert.Empty(await store.ClaimDueItemsAsync("i1", 3, now, Ct));
+        var first = await store.Batches.ClaimDueItemsAsync("i1", 3, now, Ct);
+        var second = await store.Batches.ClaimDueItemsAsync("i2", 3, now, Ct);
+        Assert.Empty(await store.Batches.ClaimDueItemsAsync("i1", 3, now, Ct));
 
         Assert.Equal([0, 1, 2], first.Select(i => i.Index));
         Assert.Equal([3, 4], second.Select(i => i.Index));
@@ -226,12 +227,12 @@ public abstract class CallStoreContractTests : IAsyncLifetime
             (item.Id, item.BatchId, item.Phone, item.Name, item.Context, item.Greeting, item.Status, item.Attempts, item.ClaimedBy));
         Assert.Equal(now.ToUnixTimeMilliseconds(), item.ClaimedAt?.ToUnixTimeMilliseconds());
 
-        await store.InsertCallAsync(new NewCall("call-b1-0", CallDirection.Outbound, item.Phone, "i1", BatchId: "b1", BatchItemId: item.Id), Ct);
-        Assert.True(await store.RecordItemOutcomeAsync(item.Id, BatchItemStatus.Completed, null, Ct));
-        Assert.False(await store.RecordItemOutcomeAsync(item.Id, BatchItemStatus.Failed, null, Ct));
-        Assert.True(await store.RecordItemOutcomeAsync("b1:1", BatchItemStatus.Failed, null, Ct));
+        await store.Calls.InsertCallAsync(new NewCall("call-b1-0", CallDirection.Outbound, item.Phone, "i1", BatchId: "b1", BatchItemId: item.Id), Ct);
+        Assert.True(await store.Batches.RecordItemOutcomeAsync(item.Id, BatchItemStatus.Completed, null, Ct));
+        Assert.False(await store.Batches.RecordItemOutcomeAsync(item.Id, BatchItemStatus.Failed, null, Ct));
+        Assert.True(await store.Batches.RecordItemOutcomeAsync("b1:1", BatchItemStatus.Failed, null, Ct));
 
-        var progress = await store.GetBatchProgressAsync("b1", Ct);
+        var progress = await store.Batches.GetBatchProgressAsync("b1", Ct);
         Assert.NotNull(progress);
         Assert.Equal((1, 1, 3, 0), (progress.Counts[BatchItemStatus.Completed], progress.Counts[BatchItemStatus.Failed],
             progress.Counts[BatchItemStatus.Dialing], progress.Counts[BatchItemStatus.Pending]));
@@ -240,23 +241,23 @@ public abstract class CallStoreContractTests : IAsyncLifetime
         Assert.Equal("call-b1-0", progress.Items[0].LastCallId);
         Assert.Null(progress.Items[0].ClaimedBy);
         Assert.Null(progress.CancelledAt);
-        Assert.Null(await store.GetBatchProgressAsync("missing", Ct));
+        Assert.Null(await store.Batches.GetBatchProgressAsync("missing", Ct));
     }
 
     [Fact]
     public async Task Claim_RetryScheduled_WaitsForNextAttemptAt()
     {
         var store = await OpenAsync();
-        await store.CreateBatchAsync(new NewBatch("b1", [new NewBatchItem("+15550000001")]), Ct);
+        await store.Batches.CreateBatchAsync(new NewBatch("b1", [new NewBatchItem("+15550000001")]), Ct);
         var now = DateTimeOffset.UtcNow.AddSeconds(1);
-        var item = Assert.Single(await store.ClaimDueItemsAsync("i1", 10, now, Ct));
+        var item = Assert.Single(await store.Batches.ClaimDueItemsAsync("i1", 10, now, Ct));
 
-        Assert.True(await store.RecordItemOutcomeAsync(item.Id, BatchItemStatus.Busy, now.AddSeconds(60), Ct));
-        var waiting = (await store.GetBatchProgressAsync("b1", Ct))!.Items[0];
+        Assert.True(await store.Batches.RecordItemOutcomeAsync(item.Id, BatchItemStatus.Busy, now.AddSeconds(60), Ct));
+        var waiting = (await store.Batches.GetBatchProgressAsync("b1", Ct))!.Items[0];
         Assert.Equal((BatchItemStatus.Pending, BatchItemStatus.Busy, 1), (waiting.Status, waiting.LastOutcome, waiting.Attempts));
 
-        Assert.Empty(await store.ClaimDueItemsAsync("i1", 10, now.AddSeconds(59), Ct));
-        var retry = Assert.Single(await store.ClaimDueItemsAsync("i1", 10, now.AddSeconds(60), Ct));
+        Assert.Empty(await store.Batches.ClaimDueItemsAsync("i1", 10, now.AddSeconds(59), Ct));
+        var retry = Assert.Single(await store.Batches.ClaimDueItemsAsync("i1", 10, now.AddSeconds(60), Ct));
         Assert.Equal((item.Id, 2, BatchItemStatus.Dialing), (retry.Id, retry.Attempts, retry.Status));
     }
 
@@ -264,20 +265,20 @@ public abstract class CallStoreContractTests : IAsyncLifetime
     public async Task CancelBatch_PendingAndRetryingItems_AreNeverClaimed()
     {
         var store = await OpenAsync();
-        await store.CreateBatchAsync(new NewBatch("b1", [.. Enumerable.Range(0, 4).Select(i => new NewBatchItem($"+1555000000{i}"))]), Ct);
+        await store.Batches.CreateBatchAsync(new NewBatch("b1", [.. Enumerable.Range(0, 4).Select(i => new NewBatchItem($"+1555000000{i}"))]), Ct);
         var now = DateTimeOffset.UtcNow.AddSeconds(1);
-        var claimed = await store.ClaimDueItemsAsync("i1", 2, now, Ct);
+        var claimed = await store.Batches.ClaimDueItemsAsync("i1", 2, now, Ct);
 
-        Assert.True(await store.CancelBatchAsync("b1", Ct));
-        Assert.True(await store.CancelBatchAsync("b1", Ct));
-        Assert.False(await store.CancelBatchAsync("missing", Ct));
-        Assert.Empty(await store.ClaimDueItemsAsync("i1", 10, now.AddHours(1), Ct));
+        Assert.True(await store.Batches.CancelBatchAsync("b1", Ct));
+        Assert.True(await store.Batches.CancelBatchAsync("b1", Ct));
+        Assert.False(await store.Batches.CancelBatchAsync("missing", Ct));
+        Assert.Empty(await store.Batches.ClaimDueItemsAsync("i1", 10, now.AddHours(1), Ct));
 
-        Assert.True(await store.RecordItemOutcomeAsync(claimed[0].Id, BatchItemStatus.NoAnswer, now, Ct));
-        Assert.True(await store.RecordItemOutcomeAsync(claimed[1].Id, BatchItemStatus.Completed, null, Ct));
-        Assert.Empty(await store.ClaimDueItemsAsync("i1", 10, now.AddHours(1), Ct));
+        Assert.True(await store.Batches.RecordItemOutcomeAsync(claimed[0].Id, BatchItemStatus.NoAnswer, now, Ct));
+        Assert.True(await store.Batches.RecordItemOutcomeAsync(claimed[1].Id, BatchItemStatus.Completed, null, Ct));
+        Assert.Empty(await store.Batches.ClaimDueItemsAsync("i1", 10, now.AddHours(1), Ct));
 
-        var progress = await store.GetBatchProgressAsync("b1", Ct);
+        var progress = await store.Batches.GetBatchProgressAsync("b1", Ct);
         Assert.NotNull(progress?.CancelledAt);
         Assert.Equal([BatchItemStatus.Cancelled, BatchItemStatus.Completed, BatchItemStatus.Cancelled, BatchItemStatus.Cancelled],
             progress.Items.Select(i => i.Status));
@@ -292,7 +293,7 @@ public abstract class CallStoreContractTests : IAsyncLifetime
         var b = await OpenAsync();
         for (var round = 0; round < 10; round++)
         {
-            await a.CreateBatchAsync(new NewBatch($"b{round}", [.. Enumerable.Range(0, 40).Select(i => new NewBatchItem($"+1555{i:D7}"))]), Ct);
+            await a.Batches.CreateBatchAsync(new NewBatch($"b{round}", [.. Enumerable.Range(0, 40).Select(i => new NewBatchItem($"+1555{i:D7}"))]), Ct);
 
             var claims = await Task.WhenAll(
                 Task.Run(() => ClaimAllAsync(a, "a"), Ct),
@@ -303,10 +304,10 @@ public abstract class CallStoreContractTests : IAsyncLifetime
             Assert.Equal(40, all.Distinct().Count());
         }
 
-        static async Task<List<string>> ClaimAllAsync(ICallStore store, string instance)
+        static async Task<List<string>> ClaimAllAsync(TestStorage store, string instance)
         {
             var ids = new List<string>();
-            while (await store.ClaimDueItemsAsync(instance, 3, DateTimeOffset.UtcNow.AddSeconds(1), Ct) is { Count: > 0 } items)
+            while (await store.Batches.ClaimDueItemsAsync(instance, 3, DateTimeOffset.UtcNow.AddSeconds(1), Ct) is { Count: > 0 } items)
             {
                 ids.AddRange(items.Select(i => i.Id));
             }
@@ -314,7 +315,7 @@ public abstract class CallStoreContractTests : IAsyncLifetime
             return ids;
         }
 
-        Assert.All((await a.GetBatchProgressAsync("b9", Ct))!.Items, i => Assert.Equal((BatchItemStatus.Dialing, 1), (i.Status, i.Attempts)));
+        Assert.All((await a.Batches.GetBatchProgressAsync("b9", Ct))!.Items, i => Assert.Equal((BatchItemStatus.Dialing, 1), (i.Status, i.Attempts)));
     }
 
     [Fact]
@@ -324,23 +325,23 @@ public abstract class CallStoreContractTests : IAsyncLifetime
         var b = await CreateTrackedStoreAsync();
 
         var applied = await Task.WhenAll(Task.Run(() => a.MigrateAsync(Ct), Ct), Task.Run(() => b.MigrateAsync(Ct), Ct));
-        await a.InsertCallAsync(new NewCall("c1", CallDirection.Outbound, "+15550001111", "i1"), Ct);
+        await a.Calls.InsertCallAsync(new NewCall("c1", CallDirection.Outbound, "+15550001111", "i1"), Ct);
         var again = await b.MigrateAsync(Ct);
 
         Assert.Equal([1, 2, 3], applied.SelectMany(v => v).Order());
         Assert.Empty(again);
-        Assert.NotNull(await b.GetCallAsync("c1", Ct));
+        Assert.NotNull(await b.Calls.GetCallAsync("c1", Ct));
     }
 
     /// <summary>A migrated store on this test's database.</summary>
-    private protected async Task<SqlCallStore> OpenAsync()
+    private protected async Task<TestStorage> OpenAsync()
     {
         var store = await CreateTrackedStoreAsync();
         await store.MigrateAsync(Ct);
         return store;
     }
 
-    private async Task<SqlCallStore> CreateTrackedStoreAsync()
+    private async Task<TestStorage> CreateTrackedStoreAsync()
     {
         var store = await CreateStoreAsync();
         stores.Add(store);

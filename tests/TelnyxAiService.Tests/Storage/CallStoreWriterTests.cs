@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using TelnyxAiService.Configuration;
+using TelnyxAiService.Llm;
 using TelnyxAiService.Storage;
 using TelnyxAiService.Telephony;
 using TelnyxAiService.Tests.TestHost;
@@ -33,10 +34,10 @@ public sealed class CallStoreWriterTests : IDisposable
     [Fact]
     public async Task Writer_1000TurnsThenDispose_StoresEveryTurn()
     {
-        await using var store = SqlCallStore.Create(StorageOptions.Sqlite(Path.Combine(directory, "calls.db"), "test"), TimeProvider.System);
+        await using var store = new TestStorage(StorageOptions.Sqlite(Path.Combine(directory, "calls.db"), "test"));
         await store.MigrateAsync(Ct);
-        await store.InsertCallAsync(new NewCall("c1", CallDirection.Outbound, "+15550001111", "test"), Ct);
-        var writer = new CallStoreWriter(store, NullLogger<CallStoreWriter>.Instance, TimeProvider.System);
+        await store.Calls.InsertCallAsync(new NewCall("c1", CallDirection.Outbound, "+15550001111", "test"), Ct);
+        var writer = new CallStoreWriter(store.Calls, store.Turns, store.Events, NullLogger<CallStoreWriter>.Instance, TimeProvider.System);
         await writer.StartAsync(Ct);
         var t0 = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000);
 
@@ -49,21 +50,21 @@ public sealed class CallStoreWriterTests : IDisposable
         await writer.RecordEventAsync(new CallEvent("ev-1", "c1", "call.hangup", t0), Ct);
         await writer.DisposeAsync();
 
-        var turns = await store.GetTurnsAsync("c1", Ct);
+        var turns = await store.Turns.GetTurnsAsync("c1", Ct);
         Assert.Equal(Enumerable.Range(0, 1000), turns.Select(t => t.Seq));
         Assert.Equal(Enumerable.Range(0, 1000).Select(i => (int?)i), turns.Select(t => t.Latency.VoiceToVoice));
         Assert.Equal("turn 999", turns[^1].Text);
-        Assert.Equal(["ev-1"], (await store.GetEventsAsync("c1", Ct)).Select(e => e.EventId));
+        Assert.Equal(["ev-1"], (await store.Events.GetEventsAsync("c1", Ct)).Select(e => e.EventId));
     }
 
     [Fact]
     public async Task Writer_WriteKeepsFailing_RetriesThenLogsItLostAndGoesOn()
     {
-        await using var store = SqlCallStore.Create(StorageOptions.Sqlite(Path.Combine(directory, "calls.db"), "test"), TimeProvider.System);
+        await using var store = new TestStorage(StorageOptions.Sqlite(Path.Combine(directory, "calls.db"), "test"));
         await store.MigrateAsync(Ct);
-        await store.InsertCallAsync(new NewCall("c1", CallDirection.Outbound, "+15550001111", "test"), Ct);
+        await store.Calls.InsertCallAsync(new NewCall("c1", CallDirection.Outbound, "+15550001111", "test"), Ct);
         var logger = new ListLogger();
-        var writer = new CallStoreWriter(store, logger, new InstantDelays());
+        var writer = new CallStoreWriter(store.Calls, store.Turns, store.Events, logger, new InstantDelays());
         await writer.StartAsync(Ct);
         var now = DateTimeOffset.UtcNow;
 
@@ -71,7 +72,7 @@ public sealed class CallStoreWriterTests : IDisposable
         await writer.AppendTurnAsync(new TurnRecord("c1", 0, Speaker.Caller, "kept", now, now, false, new TurnLatency()), Ct);
         await writer.DisposeAsync();
 
-        Assert.Equal(["kept"], (await store.GetTurnsAsync("c1", Ct)).Select(t => t.Text));
+        Assert.Equal(["kept"], (await store.Turns.GetTurnsAsync("c1", Ct)).Select(t => t.Text));
         Assert.Equal(
             [
                 (LogLevel.Warning, "Storing a turn of call no-such-call failed (attempt 1); retrying"),
@@ -106,10 +107,10 @@ public sealed class CallStoreWriterTests : IDisposable
             await host.StopAsync(Ct);
         }
 
-        await using var reopened = SqlCallStore.Create(StorageOptions.Sqlite(Path.Combine(directory, "host.db"), "node-7"), TimeProvider.System);
+        await using var reopened = new TestStorage(StorageOptions.Sqlite(Path.Combine(directory, "host.db"), "node-7"));
         Assert.Empty(await reopened.MigrateAsync(Ct));
-        Assert.Equal(["hello"], (await reopened.GetTurnsAsync("c1", Ct)).Select(t => t.Text));
-        Assert.Equal("node-7", (await reopened.GetCallAsync("c1", Ct))?.InstanceId);
+        Assert.Equal(["hello"], (await reopened.Turns.GetTurnsAsync("c1", Ct)).Select(t => t.Text));
+        Assert.Equal("node-7", (await reopened.Calls.GetCallAsync("c1", Ct))?.InstanceId);
     }
 
     [Fact]
@@ -118,7 +119,7 @@ public sealed class CallStoreWriterTests : IDisposable
         var clock = new WatchedClock();
         var store = new FlakyStore { Down = true };
         var logger = new ListLogger();
-        var writer = new CallStoreWriter(store, logger, clock);
+        var writer = new CallStoreWriter(store, store, store, logger, clock);
         var t0 = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000);
         Assert.True(writer.TryAppendTurn(Turn("c1", 0, t0)));
         Assert.True(writer.TrySetAnswered("c1"));
@@ -159,7 +160,7 @@ public sealed class CallStoreWriterTests : IDisposable
         var clock = new WatchedClock();
         var store = new FlakyStore { Broken = "turn c1 0" };
         var logger = new ListLogger();
-        var writer = new CallStoreWriter(store, logger, clock);
+        var writer = new CallStoreWriter(store, store, store, logger, clock);
         var t0 = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000);
         Assert.True(writer.TryAppendTurn(Turn("c1", 0, t0)));
         Assert.True(writer.TryAppendTurn(Turn("c1", 1, t0)));
@@ -183,7 +184,7 @@ public sealed class CallStoreWriterTests : IDisposable
         var clock = new WatchedClock();
         var store = new FlakyStore { Down = true };
         var logger = new ListLogger();
-        var writer = new CallStoreWriter(store, logger, clock);
+        var writer = new CallStoreWriter(store, store, store, logger, clock);
         Assert.True(writer.TryAppendTurn(Turn("c1", 0, DateTimeOffset.UnixEpoch)));
         var end = writer.EndCallAsync("c1", CallStatus.Completed, "shutdown", null, Ct);
         await writer.StartAsync(Ct);
@@ -229,11 +230,11 @@ public sealed class CallStoreWriterTests : IDisposable
     public async Task Writer_SqliteLockedByAnotherConnection_WaitsForTheLockThenStores()
     {
         var options = StorageOptions.Sqlite(Path.Combine(directory, "calls.db"), "test");
-        await using var store = SqlCallStore.Create(options, TimeProvider.System);
+        await using var store = new TestStorage(options);
         await store.MigrateAsync(Ct);
-        await store.InsertCallAsync(new NewCall("c1", CallDirection.Outbound, "+15550001111", "test"), Ct);
+        await store.Calls.InsertCallAsync(new NewCall("c1", CallDirection.Outbound, "+15550001111", "test"), Ct);
         var logger = new ListLogger();
-        var writer = new CallStoreWriter(store, logger, TimeProvider.System);
+        var writer = new CallStoreWriter(store.Calls, store.Turns, store.Events, logger, TimeProvider.System);
         await writer.StartAsync(Ct);
 
         await using (var locker = new SqliteConnection(options.ConnectionString))
@@ -252,8 +253,8 @@ public sealed class CallStoreWriterTests : IDisposable
         }
 
         await writer.EndCallAsync("c1", CallStatus.Completed, "caller_hung_up", null, Ct);
-        Assert.Equal([0], (await store.GetTurnsAsync("c1", Ct)).Select(t => t.Seq));
-        Assert.Equal(CallStatus.Completed, (await store.GetCallAsync("c1", Ct))?.Status);
+        Assert.Equal([0], (await store.Turns.GetTurnsAsync("c1", Ct)).Select(t => t.Seq));
+        Assert.Equal(CallStatus.Completed, (await store.Calls.GetCallAsync("c1", Ct))?.Status);
         Assert.Contains(logger.Entries, e => e.Message.StartsWith("The call store is back after", StringComparison.Ordinal));
         await writer.DisposeAsync();
     }
@@ -294,7 +295,7 @@ public sealed class CallStoreWriterTests : IDisposable
     }
 
     /// <summary>A database that is unreachable while <see cref="Down"/>, and refuses <see cref="Broken"/> for good.</summary>
-    private sealed class FlakyStore : ICallStore
+    private sealed class FlakyStore : ICallStore, ITurnStore, IWebhookEventStore
     {
         private readonly Lock gate = new();
         private readonly List<string> stored = [];
@@ -337,35 +338,11 @@ public sealed class CallStoreWriterTests : IDisposable
 
         public Task<CallPage> ListCallsAsync(CallQuery query, CancellationToken cancellationToken) => throw new NotSupportedException();
 
-        public Task StartLeaseAsync(string holder, string instanceId, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task RenewLeaseAsync(string holder, string instanceId, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<IReadOnlySet<string>> HeldCallIdsAsync(string holder, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task ReleaseLeaseAsync(string holder, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<Takeover> TakeOverAsync(string holder, DateTimeOffset expiredBefore, CancellationToken cancellationToken) => throw new NotSupportedException();
-
         public Task<IReadOnlyList<TurnRecord>> GetTurnsAsync(string callId, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task ForgetEventAsync(string eventId, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<IReadOnlyList<CallEvent>> GetEventsAsync(string callId, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task CreateBatchAsync(NewBatch batch, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<int> CountQueuedItemsAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<IReadOnlyList<BatchItem>> ClaimDueItemsAsync(string instanceId, int limit, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<bool> RecordItemOutcomeAsync(string itemId, BatchItemStatus outcome, DateTimeOffset? retryAt, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<bool> CancelBatchAsync(string batchId, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<BatchProgress?> GetBatchProgressAsync(string batchId, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<bool> ReachableAsync(CancellationToken cancellationToken) => Task.FromResult(!Down);
 
         private Task Write(string write)
         {

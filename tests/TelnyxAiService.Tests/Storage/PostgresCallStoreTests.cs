@@ -12,10 +12,10 @@ public sealed class PostgresCallStoreTests : CallStoreContractTests
     private readonly string schema = $"test_{Guid.NewGuid():N}";
     private StorageOptions? database;
 
-    private protected override async Task<SqlCallStore> CreateStoreAsync()
+    private protected override async Task<TestStorage> CreateStoreAsync()
     {
         database ??= await CreateSchemaAsync();
-        return SqlCallStore.Create(database, TimeProvider.System);
+        return new TestStorage(database);
     }
 
     protected override async ValueTask DeleteDatabaseAsync()

@@ -1,3 +1,4 @@
+using TelnyxAiService.Llm;
 using TelnyxAiService.Storage;
 
 namespace TelnyxAiService.Tests.Storage;
@@ -7,8 +8,8 @@ public sealed class SqliteCallStoreTests : CallStoreContractTests
 {
     private readonly string directory = Path.Combine(Path.GetTempPath(), $"telnyx-ai-sqlite-{Guid.NewGuid():N}");
 
-    private protected override Task<SqlCallStore> CreateStoreAsync() =>
-        Task.FromResult(SqlCallStore.Create(StorageOptions.Sqlite(Path.Combine(directory, "nested", "calls.db"), "test"), TimeProvider.System));
+    private protected override Task<TestStorage> CreateStoreAsync() =>
+        Task.FromResult(new TestStorage(StorageOptions.Sqlite(Path.Combine(directory, "nested", "calls.db"), "test")));
 
     protected override ValueTask DeleteDatabaseAsync()
     {
@@ -32,6 +33,6 @@ public sealed class SqliteCallStoreTests : CallStoreContractTests
         command.CommandText = "PRAGMA journal_mode";
         Assert.Equal("wal", await command.ExecuteScalarAsync(Ct));
         var turnForUnknownCall = new TurnRecord("nobody", 0, Speaker.Caller, "hi", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, false, new TurnLatency());
-        await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => store.AppendTurnAsync(turnForUnknownCall, Ct));
+        await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => store.Turns.AppendTurnAsync(turnForUnknownCall, Ct));
     }
 }

@@ -7,8 +7,9 @@ using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using TelnyxAiService.Emulators.Telnyx;
+using TelnyxAiService.Llm;
 using TelnyxAiService.Storage;
-using TelnyxAiService.Tests.Campaigns;
+using TelnyxAiService.Tests.Batches;
 using TelnyxAiService.Tests.Hostile;
 using TelnyxAiService.Tests.Recordings;
 using TelnyxAiService.Tests.Telephony;
@@ -32,11 +33,11 @@ public sealed class StoreOutageTests
     {
         await using var schema = await PostgresSchema.CreateAsync(Ct);
         await using var proxy = TcpCut.Start(new Uri(schema.Url));
-        await using var store = SqlCallStore.Create(StorageOptions.Postgres(proxy.Url, "test"), TimeProvider.System);
+        await using var store = new TestStorage(StorageOptions.Postgres(proxy.Url, "test"));
         await store.MigrateAsync(Ct);
-        await store.InsertCallAsync(new NewCall("c1", CallDirection.Outbound, "+15550001111", "test"), Ct);
+        await store.Calls.InsertCallAsync(new NewCall("c1", CallDirection.Outbound, "+15550001111", "test"), Ct);
         var logger = new ListLogger<CallStoreWriter>();
-        var writer = new CallStoreWriter(store, logger, TimeProvider.System);
+        var writer = new CallStoreWriter(store.Calls, store.Turns, store.Events, logger, TimeProvider.System);
 
         proxy.Cut();
         var now = DateTimeOffset.UtcNow;
@@ -53,8 +54,8 @@ public sealed class StoreOutageTests
         proxy.Restore();
         await end.WaitAsync(TimeSpan.FromSeconds(30), Ct);
 
-        Assert.Equal(Enumerable.Range(0, 20), (await store.GetTurnsAsync("c1", Ct)).Select(t => t.Seq));
-        Assert.Equal(CallStatus.Completed, (await store.GetCallAsync("c1", Ct))?.Status);
+        Assert.Equal(Enumerable.Range(0, 20), (await store.Turns.GetTurnsAsync("c1", Ct)).Select(t => t.Seq));
+        Assert.Equal(CallStatus.Completed, (await store.Calls.GetCallAsync("c1", Ct))?.Status);
         Assert.Collection(
             logger.Entries,
             start => Assert.Equal((LogLevel.Warning, "The call store is unreachable; 21 writes wait in order and are retried until it is back"), start),

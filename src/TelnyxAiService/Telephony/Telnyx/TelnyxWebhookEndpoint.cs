@@ -159,7 +159,7 @@ public static partial class TelnyxWebhookEndpoint
 }
 
 /// <summary>Signature check (secure by default) and delivery dedupe by event id, through the store.</summary>
-internal sealed class TelnyxWebhookGate(TelnyxOptions options, Storage.ICallStore store, TimeProvider time)
+internal sealed class TelnyxWebhookGate(TelnyxOptions options, Storage.IWebhookEventStore store, TimeProvider time)
 {
     private readonly TelnyxWebhookVerifier? _verifier = options.PublicKey is { } key ? new TelnyxWebhookVerifier(key, time) : null;
 

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace TelnyxAiService.Tests.Campaigns;
+namespace TelnyxAiService.Tests.Batches;
 
 /// <summary>
 /// The built service run as a real child process (<c>dotnet telnyx-ai-service.dll</c>) with only the given settings

@@ -4,15 +4,15 @@ using TelnyxAiService.Configuration;
 namespace TelnyxAiService.Calls;
 
 /// <summary>
-/// How batch campaigns retry and when they may call. Their pace is <see cref="CallsOptions"/>' MAX_CONCURRENT_CALLS and
+/// How batches retry and when they may call. Their pace is <see cref="CallsOptions"/>' MAX_CONCURRENT_CALLS and
 /// CALLS_PER_SECOND, per instance.
 /// </summary>
 /// <param name="MaxAttempts">BATCH_MAX_ATTEMPTS (default 3): dials per number, counting the first.</param>
 /// <param name="RetryBackoff">BATCH_RETRY_BACKOFF_SECONDS (default 300): the first retry's delay; each later one doubles.</param>
 /// <param name="Window">BATCH_WINDOW (e.g. 09:00-18:00) in BATCH_TIMEZONE (IANA, default UTC); null: any time.</param>
-public sealed record CampaignOptions(int MaxAttempts, TimeSpan RetryBackoff, CallingWindow? Window)
+public sealed record BatchOptions(int MaxAttempts, TimeSpan RetryBackoff, CallingWindow? Window)
 {
-    public static CampaignOptions Read(SettingsReader settings) => new(
+    public static BatchOptions Read(SettingsReader settings) => new(
         settings.Int("BATCH_MAX_ATTEMPTS", 3, 1, 20),
         TimeSpan.FromSeconds(settings.Double("BATCH_RETRY_BACKOFF_SECONDS", 300, 0, 7 * 86400)),
         settings.Optional("BATCH_WINDOW") is { } window ? CallingWindow.Parse(window, settings.Text("BATCH_TIMEZONE", "UTC")) : null);
@@ -21,7 +21,7 @@ public sealed record CampaignOptions(int MaxAttempts, TimeSpan RetryBackoff, Cal
     public TimeSpan RetryDelay(int attempts) => RetryBackoff * Math.Pow(2, Math.Max(0, attempts - 1));
 }
 
-/// <summary>The local hours in which a campaign may dial; a window whose end is before its start spans midnight.</summary>
+/// <summary>The local hours in which a batch may dial; a window whose end is before its start spans midnight.</summary>
 public sealed record CallingWindow(TimeOnly Start, TimeOnly End, TimeZoneInfo Zone)
 {
     /// <exception cref="InvalidSettingException">The window is not HH:mm-HH:mm or the zone is unknown.</exception>

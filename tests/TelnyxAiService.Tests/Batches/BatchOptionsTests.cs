@@ -3,12 +3,12 @@ using TelnyxAiService.Calls;
 using TelnyxAiService.Configuration;
 using TelnyxAiService.Storage;
 
-namespace TelnyxAiService.Tests.Campaigns;
+namespace TelnyxAiService.Tests.Batches;
 
-public sealed class CampaignOptionsTests
+public sealed class BatchOptionsTests
 {
-    private static CampaignOptions Read(Dictionary<string, string?> values) =>
-        CampaignOptions.Read(new SettingsReader(new ConfigurationBuilder().AddInMemoryCollection(values).Build()));
+    private static BatchOptions Read(Dictionary<string, string?> values) =>
+        BatchOptions.Read(new SettingsReader(new ConfigurationBuilder().AddInMemoryCollection(values).Build()));
 
     [Fact]
     public void Read_Defaults_ThreeAttemptsNoWindow()
@@ -57,9 +57,9 @@ public sealed class CampaignOptionsTests
     [Fact]
     public void CallIdFor_SameItemAndAttempt_IsStableAndDiffersPerAttempt()
     {
-        Assert.Equal(CampaignDispatcher.CallIdFor("b:1", 1), CampaignDispatcher.CallIdFor("b:1", 1));
-        Assert.NotEqual(CampaignDispatcher.CallIdFor("b:1", 1), CampaignDispatcher.CallIdFor("b:1", 2));
-        Assert.Matches("^[0-9a-f]{32}$", CampaignDispatcher.CallIdFor("b:1", 1));
+        Assert.Equal(BatchDispatcher.CallIdFor("b:1", 1), BatchDispatcher.CallIdFor("b:1", 1));
+        Assert.NotEqual(BatchDispatcher.CallIdFor("b:1", 1), BatchDispatcher.CallIdFor("b:1", 2));
+        Assert.Matches("^[0-9a-f]{32}$", BatchDispatcher.CallIdFor("b:1", 1));
     }
 
     [Theory]
@@ -69,5 +69,5 @@ public sealed class CampaignOptionsTests
     [InlineData(CallStatus.InterruptedByRestart, BatchItemStatus.Failed)]
     [InlineData(CallStatus.Failed, BatchItemStatus.Failed)]
     public void OutcomeOf_StoredCall_GivesTheItemOutcome(CallStatus call, BatchItemStatus item) =>
-        Assert.Equal(item, CampaignDispatcher.OutcomeOf(call));
+        Assert.Equal(item, BatchDispatcher.OutcomeOf(call));
 }

@@ -7,7 +7,7 @@ using TelnyxAiService.Storage;
 namespace TelnyxAiService.Calls;
 
 /// <summary>
-/// Dials stored campaign items: claims due items (each goes to exactly one instance), dials them no faster than
+/// Dials stored batch items: claims due items (each goes to exactly one instance), dials them no faster than
 /// CALLS_PER_SECOND with at most MAX_CONCURRENT_CALLS calls live on this instance (theirs and the API's, <see cref="LiveCallLimit"/>), and records each attempt's outcome
 /// from how its call ended, scheduling retries of busy and unanswered numbers. A call's id and dial command_id derive
 /// from the item and attempt, so the same attempt is never dialled twice. Items claimed by a run whose lease lapsed are
@@ -15,16 +15,17 @@ namespace TelnyxAiService.Calls;
 /// claims nothing more: a claimed item not yet dialled, or whose call was handed over, stays claimed for the instance
 /// that takes the lease over.
 /// </summary>
-internal sealed partial class CampaignDispatcher(
-    ICallStore store,
+internal sealed partial class BatchDispatcher(
+    IBatchStore store,
+    ICallStore callStore,
     CallLauncher launcher,
     LiveCallLimit limit,
     CallsOptions calls,
-    CampaignOptions campaign,
+    BatchOptions batch,
     StorageOptions storage,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
-    ILogger<CampaignDispatcher> logger) : BackgroundService
+    ILogger<BatchDispatcher> logger) : BackgroundService
 {
     /// <summary>How often the store is asked for due items when nothing wakes the dispatcher sooner.</summary>
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
@@ -42,7 +43,7 @@ internal sealed partial class CampaignDispatcher(
     public static string CallIdFor(string itemId, int attempt) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{itemId}#{attempt}")).AsSpan(0, 16));
 
-    /// <summary>How a stored call's end counts for its campaign item: only busy and unanswered attempts are retried.</summary>
+    /// <summary>How a stored call's end counts for its batch item: only busy and unanswered attempts are retried.</summary>
     public static BatchItemStatus OutcomeOf(CallStatus status) => status switch
     {
         CallStatus.Completed => BatchItemStatus.Completed,
@@ -74,7 +75,7 @@ internal sealed partial class CampaignDispatcher(
             {
                 Track(item, finished);
             }
-            else if (await store.GetCallAsync(callId, cancellationToken) is not { } call)
+            else if (await callStore.GetCallAsync(callId, cancellationToken) is not { } call)
             {
                 Track(item, null);
             }
@@ -99,8 +100,8 @@ internal sealed partial class CampaignDispatcher(
             while (!draining.IsCancellationRequested)
             {
                 await ClaimAsync(stoppingToken);
-                using var poll = CancellationTokenSource.CreateLinkedTokenSource(draining.Token);
-                poll.CancelAfter(PollInterval);
+                using var interval = new CancellationTokenSource(PollInterval, time);
+                using var poll = CancellationTokenSource.CreateLinkedTokenSource(draining.Token, interval.Token);
                 try
                 {
                     await _wake.Reader.ReadAsync(poll.Token);
@@ -125,7 +126,7 @@ internal sealed partial class CampaignDispatcher(
         var free = Math.Min(limit.Available, calls.MaxConcurrentCalls - _inFlight.Count);
         var perSecond = Math.Max(1, (int)Math.Ceiling(calls.CallsPerSecond));
         var room = Math.Min(free, perSecond - Volatile.Read(ref _waitingToDial));
-        if (room <= 0 || campaign.Window?.Contains(now) == false)
+        if (room <= 0 || batch.Window?.Contains(now) == false)
         {
             return;
         }
@@ -193,8 +194,8 @@ internal sealed partial class CampaignDispatcher(
 
     private async Task RecordAsync(BatchItem item, BatchItemStatus outcome, CancellationToken cancellationToken)
     {
-        DateTimeOffset? retryAt = outcome is BatchItemStatus.Busy or BatchItemStatus.NoAnswer && item.Attempts < campaign.MaxAttempts
-            ? time.GetUtcNow() + campaign.RetryDelay(item.Attempts)
+        DateTimeOffset? retryAt = outcome is BatchItemStatus.Busy or BatchItemStatus.NoAnswer && item.Attempts < batch.MaxAttempts
+            ? time.GetUtcNow() + batch.RetryDelay(item.Attempts)
             : null;
         await store.RecordItemOutcomeAsync(item.Id, outcome, retryAt, cancellationToken);
         LogOutcome(item.Id, item.Attempts, outcome, retryAt is not null);
@@ -237,18 +238,18 @@ internal sealed partial class CampaignDispatcher(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Campaign item {ItemId} attempt {Attempt}: {Outcome} (retry scheduled: {Retry})")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch item {ItemId} attempt {Attempt}: {Outcome} (retry scheduled: {Retry})")]
     private partial void LogOutcome(string itemId, int attempt, BatchItemStatus outcome, bool retry);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Campaign item {ItemId}: stopping before its dial or its call was handed over; left claimed for the instance that takes over")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch item {ItemId}: stopping before its dial or its call was handed over; left claimed for the instance that takes over")]
     private partial void LogLeftForRestart(string itemId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Campaign item {ItemId}: its call is still open but was not resumed; left claimed")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch item {ItemId}: its call is still open but was not resumed; left claimed")]
     private partial void LogStillOpen(string itemId);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Claiming campaign items failed; trying again shortly")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Claiming batch items failed; trying again shortly")]
     private partial void LogClaimFailed(Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Campaign item {ItemId}: the attempt failed unexpectedly and stays claimed until this instance restarts")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Batch item {ItemId}: the attempt failed unexpectedly and stays claimed until this instance restarts")]
     private partial void LogItemFailed(string itemId, Exception exception);
 }

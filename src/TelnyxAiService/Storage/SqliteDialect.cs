@@ -8,7 +8,7 @@ namespace TelnyxAiService.Storage;
 /// timeout so that writers from several connections queue instead of failing. Writes take the lock up front
 /// (BEGIN IMMEDIATE), which also serialises claims and migrations.
 /// </summary>
-internal sealed class SqliteCallStore : SqlCallStore
+internal sealed class SqliteDialect : SqlDialect
 {
     /// <summary>
     /// How long a statement waits for another connection's write lock before it fails with SQLITE_BUSY: long enough for
@@ -28,10 +28,9 @@ internal sealed class SqliteCallStore : SqlCallStore
     private readonly string connectionString;
     private bool walEnabled;
 
-    public SqliteCallStore(StorageOptions options, TimeProvider time)
-        : base(time)
+    public SqliteDialect(string connectionString)
     {
-        connectionString = options.ConnectionString;
+        this.connectionString = connectionString;
         var directory = Path.GetDirectoryName(new SqliteConnectionStringBuilder(connectionString).DataSource);
         if (!string.IsNullOrEmpty(directory))
         {
@@ -41,9 +40,9 @@ internal sealed class SqliteCallStore : SqlCallStore
 
     public override StorageProvider Provider => StorageProvider.Sqlite;
 
-    protected override string ClaimLockClause => "";
+    public override string ClaimLockClause => "";
 
-    protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(connectionString) { DefaultTimeout = BusyTimeoutSeconds };
         try
@@ -62,10 +61,11 @@ internal sealed class SqliteCallStore : SqlCallStore
         }
     }
 
-    protected override Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
+    public override Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
         Task.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: false));
 
-    protected override Task LockForMigrationAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
+    /// <summary>Nothing more: the migration's write transaction (BEGIN IMMEDIATE) already excludes every other writer.</summary>
+    public override Task LockForMigrationAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
         Task.CompletedTask;
 
     public override ValueTask DisposeAsync()

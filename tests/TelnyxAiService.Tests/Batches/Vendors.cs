@@ -6,10 +6,10 @@ using TelnyxAiService.Emulators.Hosting;
 using TelnyxAiService.Emulators.Telnyx;
 using TelnyxAiService.Storage;
 
-namespace TelnyxAiService.Tests.Campaigns;
+namespace TelnyxAiService.Tests.Batches;
 
 /// <summary>
-/// The four vendor emulators shared by every service instance of a campaign test, with fast callees: they answer at
+/// The four vendor emulators shared by every service instance of a batch test, with fast callees: they answer at
 /// once, say one line after the greeting and hang up after the agent's reply.
 /// </summary>
 public sealed class Vendors : IAsyncDisposable
@@ -114,7 +114,7 @@ public sealed class PostgresSchema : IAsyncDisposable
         }
 
         var server = StorageOptions.Postgres(url, "test").ConnectionString;
-        var schema = new PostgresSchema(url, server, $"campaign_{Guid.NewGuid():N}");
+        var schema = new PostgresSchema(url, server, $"batch_{Guid.NewGuid():N}");
         await schema.ExecuteAsync($"CREATE SCHEMA {schema.Name}", cancellationToken);
         return schema;
     }

@@ -2,10 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 
-namespace TelnyxAiService.Tests.Campaigns;
+namespace TelnyxAiService.Tests.Batches;
 
-/// <summary>Client-side steps of a campaign test: post a batch, follow its progress, read stored calls.</summary>
-public static class Campaign
+/// <summary>Client-side steps of a batch test: post a batch, follow its progress, read stored calls.</summary>
+public static class Batch
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 

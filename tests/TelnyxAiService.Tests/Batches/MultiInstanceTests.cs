@@ -6,9 +6,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using TelnyxAiService.Emulators.Telnyx;
 
-namespace TelnyxAiService.Tests.Campaigns;
+namespace TelnyxAiService.Tests.Batches;
 
-/// <summary>Two service processes on one PostgreSQL: one campaign shared without double dials, webhooks relayed.</summary>
+/// <summary>Two service processes on one PostgreSQL: one batch shared without double dials, webhooks relayed.</summary>
 public sealed class MultiInstanceTests : IDisposable
 {
     private readonly string directory = Directory.CreateTempSubdirectory("telnyx-ai-instances-").FullName;
@@ -18,7 +18,7 @@ public sealed class MultiInstanceTests : IDisposable
     public void Dispose() => Directory.Delete(directory, recursive: true);
 
     [Fact]
-    public async Task TwoInstances_ShareCampaignAndRelayHangup_NoNumberDialledTwiceAndCallEndsWhereItLives()
+    public async Task TwoInstances_ShareBatchAndRelayHangup_NoNumberDialledTwiceAndCallEndsWhereItLives()
     {
         var numbers = Enumerable.Range(0, 200).Select(Vendors.Number).ToList();
         var silent = Vendors.Number(9_999_999);
@@ -37,14 +37,14 @@ public sealed class MultiInstanceTests : IDisposable
         await using var a = await ServiceProcess.StartAsync(portA, settingsA, directory, Ct);
         await using var b = await ServiceProcess.StartAsync(portB, settingsB, directory, Ct);
 
-        var batchId = await Campaign.PostAsync(a.Client, numbers);
-        var progress = await Campaign.WaitFinishedAsync(b.Client, batchId, TimeSpan.FromSeconds(180), () => a.Output + "\n" + b.Output);
+        var batchId = await Batch.PostAsync(a.Client, numbers);
+        var progress = await Batch.WaitFinishedAsync(b.Client, batchId, TimeSpan.FromSeconds(180), () => a.Output + "\n" + b.Output);
 
-        Assert.Equal(200, Campaign.Count(progress, "completed"));
+        Assert.Equal(200, Batch.Count(progress, "completed"));
         var placed = vendors.PlacedDials();
         Assert.Equal(200, placed.Count);
         Assert.Equal(200, placed.Select(d => d.Body.GetProperty("to").GetString()).Distinct().Count());
-        var calls = await Campaign.ListCallsAsync(a.Client, $"batch={batchId}&limit=64");
+        var calls = await Batch.ListCallsAsync(a.Client, $"batch={batchId}&limit=64");
         Assert.Equal(200, calls.Count);
         var byInstance = calls.GroupBy(c => c.GetProperty("instance_id").GetString()).ToDictionary(g => g.Key!, g => g.Count());
         Assert.True(byInstance.GetValueOrDefault("instance-a") > 0 && byInstance.GetValueOrDefault("instance-b") > 0, $"both instances dialled: {string.Join(", ", byInstance)}");
@@ -59,9 +59,9 @@ public sealed class MultiInstanceTests : IDisposable
         var hangup = await SendHangupAsync(a.Client, seed, vendors.Telnyx.FindCall(callControlId)!);
         Assert.Equal("relayed", hangup.GetProperty("status").GetString());
         await TestHost.Wait.UntilAsync(
-            async () => (await Campaign.CallAsync(a.Client, callId)).GetProperty("call").TryGetProperty("ended_at", out _),
+            async () => (await Batch.CallAsync(a.Client, callId)).GetProperty("call").TryGetProperty("ended_at", out _),
             "instance B to end the call from the hangup sent to instance A");
-        var call = (await Campaign.CallAsync(a.Client, callId)).GetProperty("call");
+        var call = (await Batch.CallAsync(a.Client, callId)).GetProperty("call");
         Assert.Equal(("instance-b", "completed", "remote_hangup", "normal_clearing"), (
             call.GetProperty("instance_id").GetString(), call.GetProperty("status").GetString(),
             call.GetProperty("end_reason").GetString(), call.GetProperty("hangup_cause").GetString()));
@@ -94,9 +94,9 @@ public sealed class MultiInstanceTests : IDisposable
         var hangup = await SendHangupAsync(a.Client, seed, vendors.Telnyx.FindCall(callControlId)!, padding: new string('x', 20_000));
         Assert.Equal("relayed", hangup.GetProperty("status").GetString());
         await TestHost.Wait.UntilAsync(
-            async () => (await Campaign.CallAsync(a.Client, callId)).GetProperty("call").TryGetProperty("ended_at", out _),
+            async () => (await Batch.CallAsync(a.Client, callId)).GetProperty("call").TryGetProperty("ended_at", out _),
             "instance B to end the call from the large hangup sent to instance A");
-        var call = (await Campaign.CallAsync(a.Client, callId)).GetProperty("call");
+        var call = (await Batch.CallAsync(a.Client, callId)).GetProperty("call");
         Assert.Equal(("instance-b", "remote_hangup", "normal_clearing"), (
             call.GetProperty("instance_id").GetString(), call.GetProperty("end_reason").GetString(), call.GetProperty("hangup_cause").GetString()));
         Assert.True(vendors.Telnyx.FindCall(callControlId)!.IsAlive, "the call was ended by the relayed webhook, not by the emulator");

@@ -3,33 +3,33 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using TelnyxAiService.Emulators.Telnyx;
 
-namespace TelnyxAiService.Tests.Campaigns;
+namespace TelnyxAiService.Tests.Batches;
 
 /// <summary>
-/// Durable batch campaigns through the real service (a child process) and the Telnyx emulator, on real SQLite and
+/// Durable batches through the real service (a child process) and the Telnyx emulator, on real SQLite and
 /// real PostgreSQL: pace, retries, cancel, progress, and a SIGKILL or a SIGTERM in the middle.
 /// </summary>
-public sealed class CampaignTests : IDisposable
+public sealed class BatchTests : IDisposable
 {
-    private readonly string directory = Directory.CreateTempSubdirectory("telnyx-ai-campaign-").FullName;
+    private readonly string directory = Directory.CreateTempSubdirectory("telnyx-ai-batch-").FullName;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public void Dispose() => Directory.Delete(directory, recursive: true);
 
     [Fact]
-    public Task Campaign_200NumbersOnSqlite_HonoursPaceRetriesBusyAndReportsProgress() =>
+    public Task Batch_200NumbersOnSqlite_HonoursPaceRetriesBusyAndReportsProgress() =>
         RunTwoHundredAsync($"sqlite:{Path.Combine(directory, "calls.db")}");
 
     [Fact]
-    public async Task Campaign_200NumbersOnPostgres_HonoursPaceRetriesBusyAndReportsProgress()
+    public async Task Batch_200NumbersOnPostgres_HonoursPaceRetriesBusyAndReportsProgress()
     {
         await using var schema = await PostgresSchema.CreateAsync(Ct);
         await RunTwoHundredAsync(schema.Url);
     }
 
     [Fact]
-    public async Task Campaign_Cancelled_DialsNoPendingNumberAndReportsCancelledItems()
+    public async Task Batch_Cancelled_DialsNoPendingNumberAndReportsCancelledItems()
     {
         var numbers = Enumerable.Range(0, 40).Select(Vendors.Number).ToList();
         await using var vendors = await Vendors.StartAsync(new Dictionary<string, CalleeScript>(), Ct);
@@ -39,28 +39,28 @@ public sealed class CampaignTests : IDisposable
         settings["CALLS_PER_SECOND"] = "4";
         await using var service = await ServiceProcess.StartAsync(port, settings, directory, Ct);
 
-        var batchId = await Campaign.PostAsync(service.Client, numbers);
+        var batchId = await Batch.PostAsync(service.Client, numbers);
         await TestHost.Wait.UntilAsync(() => vendors.PlacedDials().Count >= 3, "the first dials");
         var cancel = await service.Client.PostAsync($"/api/call/batch/{batchId}/cancel", null, Ct);
         Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
         Assert.NotNull((await cancel.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("cancelled_at").GetString());
 
-        var progress = await Campaign.WaitFinishedAsync(service.Client, batchId, TimeSpan.FromSeconds(60), () => service.Output);
+        var progress = await Batch.WaitFinishedAsync(service.Client, batchId, TimeSpan.FromSeconds(60), () => service.Output);
         await Task.Delay(TimeSpan.FromSeconds(1.5), Ct);
         var dialled = vendors.PlacedDials().Select(d => d.Body.GetProperty("to").GetString()).ToList();
-        var items = Campaign.Items(progress).ToList();
+        var items = Batch.Items(progress).ToList();
         var cancelled = items.Where(i => i.GetProperty("status").GetString() == "cancelled").ToList();
         Assert.InRange(cancelled.Count, 20, 37);
-        Assert.Equal(cancelled.Count, Campaign.Count(progress, "cancelled"));
+        Assert.Equal(cancelled.Count, Batch.Count(progress, "cancelled"));
         Assert.All(cancelled, i => Assert.DoesNotContain(i.GetProperty("phone").GetString(), dialled));
         Assert.All(cancelled, i => Assert.Equal(0, i.GetProperty("attempts").GetInt32()));
         Assert.Equal(numbers.Count - cancelled.Count, dialled.Count);
-        Assert.Equal(numbers.Count - cancelled.Count, Campaign.Count(progress, "completed"));
+        Assert.Equal(numbers.Count - cancelled.Count, Batch.Count(progress, "completed"));
         Assert.Equal(dialled.Count, dialled.Distinct().Count());
     }
 
     [Fact]
-    public async Task Campaign_ServiceKilledMidway_FinishesAfterRestartDiallingEachAttemptOnce()
+    public async Task Batch_ServiceKilledMidway_FinishesAfterRestartDiallingEachAttemptOnce()
     {
         var numbers = Enumerable.Range(0, 60).Select(Vendors.Number).ToList();
         var busy = numbers.Where((_, i) => i % 10 == 0).ToHashSet();
@@ -73,19 +73,19 @@ public sealed class CampaignTests : IDisposable
         string batchId;
         await using (var first = await ServiceProcess.StartAsync(port, settings, directory, Ct))
         {
-            batchId = await Campaign.PostAsync(first.Client, numbers);
-            await TestHost.Wait.UntilAsync(() => vendors.PlacedDials().Count >= 20, "a third of the campaign", TimeSpan.FromSeconds(60));
+            batchId = await Batch.PostAsync(first.Client, numbers);
+            await TestHost.Wait.UntilAsync(() => vendors.PlacedDials().Count >= 20, "a third of the batch", TimeSpan.FromSeconds(60));
             await first.KillAsync();
         }
 
         var liveAtKill = vendors.Telnyx.Calls.Where(c => c.IsAlive && c.AnsweredAt is not null).Select(c => c.CallControlId).ToHashSet();
         var deliveredBefore = vendors.Telnyx.Webhooks.First(w => w.StatusCode == 200 && w.EventType == "call.answered");
         await using var second = await ServiceProcess.StartAsync(port, settings, directory, Ct);
-        var progress = await Campaign.WaitFinishedAsync(second.Client, batchId, TimeSpan.FromSeconds(120), () => second.Output);
+        var progress = await Batch.WaitFinishedAsync(second.Client, batchId, TimeSpan.FromSeconds(120), () => second.Output);
 
         var placed = vendors.PlacedDials();
         Assert.All(placed.GroupBy(d => d.CommandId), g => Assert.Single(g));
-        var items = Campaign.Items(progress).ToList();
+        var items = Batch.Items(progress).ToList();
         Assert.Equal(numbers.Count, items.Count);
         foreach (var item in items)
         {
@@ -94,23 +94,23 @@ public sealed class CampaignTests : IDisposable
             var expected = busy.Contains(phone) ? ("busy", 3, 3) : ("completed", 1, 1);
             if (expected != (item.GetProperty("status").GetString()!, item.GetProperty("attempts").GetInt32(), dials))
             {
-                Assert.Fail($"Expected {expected}, {dials} dials: {item}\n{await Campaign.CallAsync(second.Client, item.GetProperty("call_id").GetString()!)}\n{second.Output}");
+                Assert.Fail($"Expected {expected}, {dials} dials: {item}\n{await Batch.CallAsync(second.Client, item.GetProperty("call_id").GetString()!)}\n{second.Output}");
             }
         }
 
         Assert.All(vendors.Telnyx.Calls.Where(c => c.AnsweredAt is not null).GroupBy(c => c.To), g => Assert.Single(g));
         foreach (var item in items.Where(i => i.GetProperty("status").GetString() == "completed"))
         {
-            var call = await Campaign.CallAsync(second.Client, item.GetProperty("call_id").GetString()!);
+            var call = await Batch.CallAsync(second.Client, item.GetProperty("call_id").GetString()!);
             Assert.Equal("completed", call.GetProperty("call").GetProperty("status").GetString());
             if (!liveAtKill.Contains(call.GetProperty("call").GetProperty("call_control_id").GetString()!))
             {
-                Campaign.AssertFullTranscript(call);
+                Batch.AssertFullTranscript(call);
             }
         }
 
-        Assert.Empty(await Campaign.ListCallsAsync(second.Client, $"batch={batchId}&status=interrupted_by_restart&limit=100"));
-        var resumed = (await Campaign.ListCallsAsync(second.Client, $"batch={batchId}&limit=100"))
+        Assert.Empty(await Batch.ListCallsAsync(second.Client, $"batch={batchId}&status=interrupted_by_restart&limit=100"));
+        var resumed = (await Batch.ListCallsAsync(second.Client, $"batch={batchId}&limit=100"))
             .Where(c => liveAtKill.Contains(c.GetProperty("call_control_id").GetString()!)).ToList();
         Assert.NotEmpty(liveAtKill);
         Assert.Equal(liveAtKill.Count, resumed.Count);
@@ -126,7 +126,7 @@ public sealed class CampaignTests : IDisposable
     }
 
     [Fact]
-    public async Task Campaign_ServiceStoppedBySigtermMidway_DialsNothingAfterAndRestartDialsEachNumberOnce()
+    public async Task Batch_ServiceStoppedBySigtermMidway_DialsNothingAfterAndRestartDialsEachNumberOnce()
     {
         var numbers = Enumerable.Range(0, 16).Select(Vendors.Number).ToList();
         await using var vendors = await Vendors.StartAsync(new Dictionary<string, CalleeScript>(), Ct);
@@ -138,7 +138,7 @@ public sealed class CampaignTests : IDisposable
         DateTimeOffset terminatedAt;
         await using (var first = await ServiceProcess.StartAsync(port, settings, directory, Ct))
         {
-            batchId = await Campaign.PostAsync(first.Client, numbers);
+            batchId = await Batch.PostAsync(first.Client, numbers);
             await TestHost.Wait.UntilAsync(() => vendors.PlacedDials().Count >= 5, "the first five dials");
             terminatedAt = DateTimeOffset.UtcNow;
             Assert.Equal(0, await first.TerminateAsync(TimeSpan.FromSeconds(40)));
@@ -148,12 +148,12 @@ public sealed class CampaignTests : IDisposable
         Assert.Empty(afterStop);
 
         await using var second = await ServiceProcess.StartAsync(port, settings, directory, Ct);
-        var progress = await Campaign.WaitFinishedAsync(second.Client, batchId, TimeSpan.FromSeconds(60), () => second.Output);
+        var progress = await Batch.WaitFinishedAsync(second.Client, batchId, TimeSpan.FromSeconds(60), () => second.Output);
 
         var placed = vendors.PlacedDials();
         Assert.Equal(numbers.Count, placed.Count);
         Assert.Equal(numbers.Order(StringComparer.Ordinal), placed.Select(d => d.Body.GetProperty("to").GetString()!).Order(StringComparer.Ordinal));
-        Assert.All(Campaign.Items(progress), i => Assert.Equal(1, i.GetProperty("attempts").GetInt32()));
+        Assert.All(Batch.Items(progress), i => Assert.Equal(1, i.GetProperty("attempts").GetInt32()));
     }
 
     private async Task RunTwoHundredAsync(string databaseUrl)
@@ -170,21 +170,21 @@ public sealed class CampaignTests : IDisposable
         settings["BATCH_RETRY_BACKOFF_SECONDS"] = "0.2";
         await using var service = await ServiceProcess.StartAsync(port, settings, directory, Ct);
 
-        var batchId = await Campaign.PostAsync(service.Client, numbers);
-        var progress = await Campaign.WaitFinishedAsync(service.Client, batchId, TimeSpan.FromSeconds(180), () => service.Output);
+        var batchId = await Batch.PostAsync(service.Client, numbers);
+        var progress = await Batch.WaitFinishedAsync(service.Client, batchId, TimeSpan.FromSeconds(180), () => service.Output);
 
-        Assert.Equal(190, Campaign.Count(progress, "completed"));
-        Assert.Equal(10, Campaign.Count(progress, "busy"));
+        Assert.Equal(190, Batch.Count(progress, "completed"));
+        Assert.Equal(10, Batch.Count(progress, "busy"));
         Assert.Equal(200, progress.GetProperty("total").GetInt32());
         foreach (var status in (string[])["pending", "dialing", "failed", "no_answer", "cancelled"])
         {
-            Assert.Equal(0, Campaign.Count(progress, status));
+            Assert.Equal(0, Batch.Count(progress, status));
         }
 
         var placed = vendors.PlacedDials();
         Assert.Equal(190 + (3 * 10), placed.Count);
         Assert.All(placed.GroupBy(d => d.CommandId), g => Assert.Single(g));
-        foreach (var item in Campaign.Items(progress))
+        foreach (var item in Batch.Items(progress))
         {
             var phone = item.GetProperty("phone").GetString()!;
             var dials = placed.Where(d => d.Body.GetProperty("to").GetString() == phone).OrderBy(d => d.Timestamp).ToList();
@@ -220,15 +220,15 @@ public sealed class CampaignTests : IDisposable
 
         Assert.True(times[^1] - times[0] >= TimeSpan.FromSeconds((times.Count - 1) / PerSecond * 0.9));
 
-        var sample = Campaign.Items(progress).First(i => i.GetProperty("status").GetString() == "completed");
-        var call = await Campaign.CallAsync(service.Client, sample.GetProperty("call_id").GetString()!);
+        var sample = Batch.Items(progress).First(i => i.GetProperty("status").GetString() == "completed");
+        var call = await Batch.CallAsync(service.Client, sample.GetProperty("call_id").GetString()!);
         Assert.Equal(("completed", batchId, "normal_clearing"), (call.GetProperty("call").GetProperty("status").GetString(), call.GetProperty("call").GetProperty("batch_id").GetString(), call.GetProperty("call").GetProperty("hangup_cause").GetString()));
-        Campaign.AssertFullTranscript(call);
+        Batch.AssertFullTranscript(call);
         var events = call.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("event_type").GetString()).ToList();
         Assert.Contains("call.answered", events);
         Assert.Contains("call.hangup", events);
 
-        var stored = await Campaign.ListCallsAsync(service.Client, $"batch={batchId}&limit=37");
+        var stored = await Batch.ListCallsAsync(service.Client, $"batch={batchId}&limit=37");
         Assert.Equal(placed.Count, stored.Count);
         Assert.Equal(placed.Count, stored.Select(c => c.GetProperty("call_id").GetString()).Distinct().Count());
     }
