@@ -7,7 +7,10 @@ namespace TelnyxAiService.Configuration;
 
 public static class ServiceDefaults
 {
-    /// <summary>Port (PORT, default 3000), log level (LOG_LEVEL), JSON, problem details and request limits.</summary>
+    /// <summary>
+    /// Port (PORT, default 3000), log level (LOG_LEVEL), JSON, problem details and request limits. PORT and LOG_LEVEL are
+    /// read here, before the host is built; a bad value stops startup like any other setting.
+    /// </summary>
     public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder)
     {
         var settings = new SettingsReader(builder.Configuration);
@@ -22,9 +25,11 @@ public static class ServiceDefaults
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss.fff ";
         });
-        if (Enum.TryParse<LogLevel>(settings.Optional("LOG_LEVEL"), ignoreCase: true, out var level))
+        if (settings.Optional("LOG_LEVEL") is { } logLevel)
         {
-            builder.Logging.SetMinimumLevel(level);
+            var name = Enum.GetNames<LogLevel>().FirstOrDefault(n => n.Equals(logLevel, StringComparison.OrdinalIgnoreCase))
+                ?? throw new InvalidSettingException("LOG_LEVEL", $"must be one of {string.Join(", ", Enum.GetNames<LogLevel>())}, got '{logLevel}'");
+            builder.Logging.SetMinimumLevel(Enum.Parse<LogLevel>(name));
         }
 
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);

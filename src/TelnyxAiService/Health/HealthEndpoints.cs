@@ -15,7 +15,7 @@ public static class HealthEndpoints
     private static readonly string Version =
         (typeof(HealthEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0").Split('+')[0];
 
-    private static readonly DateTime Started = Process.GetCurrentProcess().StartTime;
+    private static readonly DateTimeOffset Started = Process.GetCurrentProcess().StartTime.ToUniversalTime();
 
     public static IServiceCollection AddHealth(this IServiceCollection services)
     {
@@ -26,7 +26,7 @@ public static class HealthEndpoints
 
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/health", async (IEnumerable<ProviderInfo> providers, ProviderProbe probe, StoreProbe store, StorageOptions storage, CancellationToken ct) =>
+        app.MapGet("/api/health", async (IEnumerable<ProviderInfo> providers, ProviderProbe probe, StoreProbe store, StorageOptions storage, TimeProvider time, CancellationToken ct) =>
         {
             var storeReachable = store.ReachableAsync(ct);
             var checks = await Task.WhenAll(providers.Select(async p => new
@@ -44,7 +44,7 @@ public static class HealthEndpoints
                 {
                     Status = healthy ? "ok" : "degraded",
                     Version,
-                    UptimeSeconds = (long)(DateTime.Now - Started).TotalSeconds,
+                    UptimeSeconds = (long)(time.GetUtcNow() - Started).TotalSeconds,
                     Providers = checks,
                     Store = storeCheck,
                 },

@@ -116,7 +116,7 @@ internal sealed partial class CallNotifier(StorageOptions options, TimeProvider 
                 LogListenFailed(logger, e);
                 try
                 {
-                    await Task.Delay(ReconnectDelay, stoppingToken);
+                    await Task.Delay(ReconnectDelay, time, stoppingToken);
                 }
                 catch (OperationCanceledException)
                 {

@@ -16,6 +16,7 @@ public sealed class StartupValidationTests
         { "AGENT_PROMPT", "@/nonexistent/prompt.txt", "AGENT_PROMPT: cannot read" },
         { "WEBHOOK_BASE_URL", "", "WEBHOOK_BASE_URL: is required" },
         { "MEDIA_CODEC", "opus", "MEDIA_CODEC: must be PCMU, PCMA or L16" },
+        { "LOG_LEVEL", "loud", "LOG_LEVEL: must be one of Trace, Debug, Information" },
     };
 
     [Theory]
