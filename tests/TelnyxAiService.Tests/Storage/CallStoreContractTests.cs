@@ -4,7 +4,10 @@ using TelnyxAiService.Telephony;
 
 namespace TelnyxAiService.Tests.Storage;
 
-/// <summary>The behaviour every <see cref="ICallStore"/> must have; runs against real SQLite and real PostgreSQL.</summary>
+/// <summary>
+/// The behaviour every store (<see cref="ICallStore"/>, <see cref="ITurnStore"/>, <see cref="IWebhookEventStore"/>,
+/// <see cref="IBatchStore"/>, <see cref="ILeaseStore"/>) must have; runs against real SQLite and real PostgreSQL.
+/// </summary>
 public abstract class CallStoreContractTests : IAsyncLifetime
 {
     private readonly List<TestStorage> stores = [];
