@@ -99,6 +99,12 @@ public static partial class TelnyxWebhookEndpoint
             return Ack("relayed");
         }
 
+        if (session.CallControlId is null && webhook.CallControlId is { } dialed)
+        {
+            // Under load the call's first webhooks can overtake the answer to its dial, which is what records this id.
+            sessions.SetCallControlId(session, dialed);
+        }
+
         if (!session.Post(callEvent))
         {
             if (session.Ending.IsCancellationRequested)
