@@ -4,6 +4,7 @@ using System.Text.Json;
 using TelnyxAiService.Emulators.Telnyx;
 using TelnyxAiService.Telephony;
 using TelnyxAiService.Telephony.Telnyx;
+using TelnyxAiService.Tests.TestHost;
 
 namespace TelnyxAiService.Tests.Telephony;
 
@@ -64,21 +65,39 @@ public sealed class TelnyxCallControlTests
     }
 
     [Theory]
-    [InlineData(429)]
-    [InlineData(500)]
-    public async Task Dial_FailsOnceThenSucceeds_RetriesWithSameCommandIdAndPlacesOneCall(int status)
+    [InlineData(429, 2000)]
+    [InlineData(500, 250)]
+    public async Task Dial_FailsOnceThenSucceeds_WaitsRetryAfterOrBackoffAndRetriesWithSameCommandIdPlacingOneCall(int status, int waitMs)
     {
-        await using var h = await TelnyxHarness.StartAsync();
-        h.Emulator.FailNextDials(1, status, retryAfterSeconds: 1);
+        var clock = new WatchedClock();
+        await using var h = await TelnyxHarness.StartAsync(time: clock);
+        h.Emulator.FailNextDials(1, status, retryAfterSeconds: 2);
         var request = Dial();
 
-        var result = await h.CallControl.DialAsync(request, Ct);
+        var dialing = h.CallControl.DialAsync(request, Ct);
 
+        Assert.Equal(TimeSpan.FromMilliseconds(waitMs), await clock.AdvanceToNextDelayAsync());
+        var result = await dialing;
         var dials = h.Emulator.Commands.Where(c => c.Action == "dial").ToList();
         Assert.Equal([status, 200], dials.Select(d => d.StatusCode));
         Assert.All(dials, d => Assert.Equal(request.CommandId, d.CommandId));
         var call = Assert.Single(h.Emulator.Calls);
         Assert.Equal(result.CallControlId, call.CallControlId);
+    }
+
+    [Fact]
+    public async Task Dial_RetryAfterLongerThanTheCap_WaitsFourSecondsEachTime()
+    {
+        var clock = new WatchedClock();
+        await using var h = await TelnyxHarness.StartAsync(time: clock);
+        h.Emulator.FailNextDials(2, 429, retryAfterSeconds: 60);
+
+        var dialing = h.CallControl.DialAsync(Dial(), Ct);
+
+        Assert.Equal(TimeSpan.FromSeconds(4), await clock.AdvanceToNextDelayAsync());
+        Assert.Equal(TimeSpan.FromSeconds(4), await clock.AdvanceToNextDelayAsync());
+        await dialing;
+        Assert.Equal([429, 429, 200], h.Emulator.Commands.Select(c => c.StatusCode));
     }
 
     [Fact]
