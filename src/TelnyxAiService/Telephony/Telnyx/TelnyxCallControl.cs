@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Polly;
 using Polly.Retry;
+using Polly.Timeout;
 using TelnyxAiService.Resilience;
 
 namespace TelnyxAiService.Telephony.Telnyx;
@@ -11,7 +12,8 @@ namespace TelnyxAiService.Telephony.Telnyx;
 /// <summary>
 /// Telnyx Call Control v2 over a typed HttpClient. Every command carries a fresh command_id that is reused across
 /// retries, so retrying 429 and 5xx answers never repeats an effect (Telnyx ignores a repeated command_id). A 429, 5xx,
-/// connection failure or timeout is tried three times in all, waiting what the server asks (capped) or backing off.
+/// connection failure or timeout (<see cref="AttemptTimeout"/> per attempt) is tried three times in all, waiting what
+/// the server asks (capped) or backing off, on the injected clock.
 /// </summary>
 internal sealed partial class TelnyxCallControl(
     HttpClient http,
@@ -21,6 +23,9 @@ internal sealed partial class TelnyxCallControl(
     ILogger<TelnyxCallControl> logger) : ICallControl
 {
     private const int MaxAttempts = 3;
+
+    /// <summary>How long one attempt may take, the response body included.</summary>
+    public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(15);
 
     /// <summary>A bidirectional RTP stream of the caller's audio (inbound track), in one codec both ways.</summary>
     private const string StreamTrack = "inbound_track";
@@ -39,7 +44,7 @@ internal sealed partial class TelnyxCallControl(
             MaxDelay = MaxBackoff,
             ShouldHandle = args => ValueTask.FromResult(args.Outcome switch
             {
-                { Exception: HttpRequestException } => true,
+                { Exception: HttpRequestException or TimeoutRejectedException } => true,
                 { Exception: TaskCanceledException } => !args.Context.CancellationToken.IsCancellationRequested,
                 { Result: { } response } => IsRetryable(response),
                 _ => false,
@@ -54,6 +59,7 @@ internal sealed partial class TelnyxCallControl(
                 return ValueTask.CompletedTask;
             },
         })
+        .AddTimeout(AttemptTimeout)
         .Build();
 
     public async Task<DialResult> DialAsync(DialRequest request, CancellationToken cancellationToken)
@@ -228,7 +234,7 @@ internal sealed partial class TelnyxCallControl(
                 ? bytes
                 : throw new TelnyxApiException(response.StatusCode, TelnyxApiException.ParseErrors(bytes), IsRetryable(response));
         }
-        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
             throw new Providers.ProviderException("telnyx", $"{command} failed: Telnyx could not be reached", retryable: true, e);
         }
