@@ -1,4 +1,5 @@
 using Amazon;
+using Amazon.Runtime;
 using Amazon.S3;
 using TelnyxAiService.Configuration;
 
@@ -41,10 +42,22 @@ public sealed record RecordingOptions(string? Bucket, string Region, Uri? Endpoi
     /// <summary>Whether calls are recorded at all.</summary>
     public bool Enabled => Bucket is not null || Directory is not null;
 
-    /// <summary>The S3 client settings: the region's AWS endpoint, or <see cref="EndpointUrl"/> path-style.</summary>
+    /// <summary>Attempts the S3 client makes at one request, retries included.</summary>
+    public const int S3MaxAttempts = 4;
+
+    /// <summary>
+    /// The S3 client settings: the region's AWS endpoint, or <see cref="EndpointUrl"/> path-style. The SDK retries
+    /// throttling, 5xx and connection failures itself (standard mode: jittered exponential backoff), each attempt
+    /// within our timeout.
+    /// </summary>
     public AmazonS3Config S3Config()
     {
-        var config = new AmazonS3Config { MaxErrorRetry = 0, Timeout = TimeSpan.FromMinutes(2) };
+        var config = new AmazonS3Config
+        {
+            RetryMode = RequestRetryMode.Standard,
+            MaxErrorRetry = S3MaxAttempts - 1,
+            Timeout = TimeSpan.FromMinutes(2),
+        };
         if (EndpointUrl is null)
         {
             config.RegionEndpoint = RegionEndpoint.GetBySystemName(Region);

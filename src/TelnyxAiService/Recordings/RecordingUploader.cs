@@ -1,9 +1,9 @@
 using System.Net;
-using System.Threading.Channels;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using TelnyxAiService.Audio;
+using TelnyxAiService.Background;
 using TelnyxAiService.Providers;
 
 namespace TelnyxAiService.Recordings;
@@ -14,9 +14,9 @@ public sealed record RecordingLocation(string CallId, string? LocalPath, string?
 /// <summary>
 /// Saves call recordings in the background after hangup, so a call never waits for (or fails on) storage. Each queued
 /// recording is written as a stereo WAV (to <c>RECORDINGS_DIR</c> when set, else to a temporary file), then uploaded
-/// to S3 when <c>S3_BUCKET</c> is set, retried a few times with backoff and otherwise given up with a log line (call
-/// id, size, duration, key; nothing said on the call). When neither is set, no recorder is created and nothing is
-/// queued. On stop the queue is drained until the host's shutdown timeout.
+/// to S3 when <c>S3_BUCKET</c> is set (the S3 client retries, <see cref="RecordingOptions.S3Config"/>), and otherwise
+/// given up with a log line (call id, size, duration, key; nothing said on the call). When neither is set, no recorder
+/// is created and nothing is queued. On stop the queue is drained until the host's shutdown timeout.
 /// </summary>
 public sealed partial class RecordingUploader(RecordingOptions options, IAmazonS3? s3, TimeProvider time, ILogger<RecordingUploader> logger)
     : IHostedService, IAsyncDisposable
@@ -24,14 +24,7 @@ public sealed partial class RecordingUploader(RecordingOptions options, IAmazonS
     /// <summary>Recordings waiting to be saved before <see cref="TryEnqueue"/> turns more away.</summary>
     public const int Capacity = 64;
 
-    private static readonly TimeSpan[] RetryDelays = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30)];
-
-    private readonly Channel<PendingRecording> _queue = Channel.CreateBounded<PendingRecording>(
-        new BoundedChannelOptions(Capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
-
-    private readonly CancellationTokenSource _abort = new();
-    private readonly Lock _gate = new();
-    private Task? _drain;
+    private readonly BackgroundQueue _queue = new(Capacity);
 
     public bool Enabled => options.Enabled;
 
@@ -50,12 +43,13 @@ public sealed partial class RecordingUploader(RecordingOptions options, IAmazonS
             return false;
         }
 
-        if (_queue.Writer.TryWrite(new PendingRecording(SafeName(callId), recorder)))
+        var name = SafeName(callId);
+        if (_queue.TryEnqueue(cancellationToken => SaveAsync(name, recorder, cancellationToken)))
         {
             return true;
         }
 
-        LogDropped(logger, SafeName(callId), Capacity);
+        LogDropped(logger, name, Capacity);
         return false;
     }
 
@@ -96,30 +90,16 @@ public sealed partial class RecordingUploader(RecordingOptions options, IAmazonS
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        EnsureDraining();
+        _queue.Start();
         return Task.CompletedTask;
     }
 
     /// <summary>Stops taking recordings and saves the queued ones; when <paramref name="cancellationToken"/> fires, gives up on the rest.</summary>
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        _queue.Writer.TryComplete();
-        var draining = EnsureDraining();
-        try
-        {
-            await draining.WaitAsync(cancellationToken);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            await _abort.CancelAsync();
-            await draining;
-        }
-    }
+    public Task StopAsync(CancellationToken cancellationToken) => _queue.StopAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
-        await StopAsync(CancellationToken.None);
-        _abort.Dispose();
+        await _queue.DisposeAsync();
         s3?.Dispose();
     }
 
@@ -131,38 +111,15 @@ public sealed partial class RecordingUploader(RecordingOptions options, IAmazonS
 
     private string? LocalPath(string name) => options.Directory is { } directory ? Path.Combine(directory, $"{name}.wav") : null;
 
-    private Task EnsureDraining()
+    /// <summary>Writes the WAV and uploads it; logs, never throws.</summary>
+    private async Task SaveAsync(string name, CallRecorder recorder, CancellationToken cancellationToken)
     {
-        lock (_gate)
+        if (cancellationToken.IsCancellationRequested)
         {
-            return _drain ??= Task.Run(() => DrainAsync(_abort.Token));
+            LogNotSaved(logger, name, "the service stopped first");
+            return;
         }
-    }
 
-    private async Task DrainAsync(CancellationToken cancellationToken)
-    {
-        await foreach (var recording in _queue.Reader.ReadAllAsync(CancellationToken.None))
-        {
-            if (cancellationToken.IsCancellationRequested)
-            {
-                LogNotSaved(logger, recording.CallId, "the service stopped first");
-                continue;
-            }
-
-            try
-            {
-                await SaveAsync(recording, cancellationToken);
-            }
-            catch (Exception e)
-            {
-                LogFailed(logger, recording.CallId, e);
-            }
-        }
-    }
-
-    private async Task SaveAsync(PendingRecording recording, CancellationToken cancellationToken)
-    {
-        var (name, recorder) = recording;
         if (recorder.WavBytes == StereoWav.HeaderBytes)
         {
             LogNotSaved(logger, name, "no audio was recorded");
@@ -189,6 +146,10 @@ public sealed partial class RecordingUploader(RecordingOptions options, IAmazonS
                 await UploadAsync(name, file, recorder, cancellationToken);
             }
         }
+        catch (Exception e)
+        {
+            LogFailed(logger, name, e);
+        }
         finally
         {
             if (local is null)
@@ -213,47 +174,28 @@ public sealed partial class RecordingUploader(RecordingOptions options, IAmazonS
     private async Task UploadAsync(string name, string file, CallRecorder recorder, CancellationToken cancellationToken)
     {
         var key = Key(name);
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            try
-            {
-                await using var body = File.OpenRead(file);
-                await s3!.PutObjectAsync(
-                    new PutObjectRequest
-                    {
-                        BucketName = options.Bucket,
-                        Key = key,
-                        InputStream = body,
-                        ContentType = "audio/wav",
-                        UseChunkEncoding = false,
-                    },
-                    cancellationToken);
-                LogUploaded(logger, name, recorder.WavBytes, recorder.Duration.TotalSeconds, key);
-                return;
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                LogNotSaved(logger, name, "the service stopped during the upload");
-                return;
-            }
-            catch (Exception e) when (attempt <= RetryDelays.Length && e is AmazonClientException or HttpRequestException or IOException or OperationCanceledException)
-            {
-                LogRetrying(logger, name, key, attempt, e);
-                try
+            await using var body = File.OpenRead(file);
+            await s3!.PutObjectAsync(
+                new PutObjectRequest
                 {
-                    await Task.Delay(RetryDelays[attempt - 1], time, cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    LogNotSaved(logger, name, "the service stopped before the upload was retried");
-                    return;
-                }
-            }
-            catch (Exception e) when (e is AmazonClientException or HttpRequestException or IOException or OperationCanceledException)
-            {
-                LogUploadFailed(logger, name, key, attempt, e);
-                return;
-            }
+                    BucketName = options.Bucket,
+                    Key = key,
+                    InputStream = body,
+                    ContentType = "audio/wav",
+                    UseChunkEncoding = false,
+                },
+                cancellationToken);
+            LogUploaded(logger, name, recorder.WavBytes, recorder.Duration.TotalSeconds, key);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            LogNotSaved(logger, name, "the service stopped during the upload");
+        }
+        catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or OperationCanceledException)
+        {
+            LogUploadFailed(logger, name, key, e);
         }
     }
 
@@ -263,11 +205,8 @@ public sealed partial class RecordingUploader(RecordingOptions options, IAmazonS
     [LoggerMessage(Level = LogLevel.Information, Message = "Call {CallId}: recording uploaded ({Bytes} bytes, {Seconds:0.0} s) to {Key}")]
     private static partial void LogUploaded(ILogger logger, string callId, long bytes, double seconds, string key);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: uploading the recording to {Key} failed (attempt {Attempt}); retrying")]
-    private static partial void LogRetrying(ILogger logger, string callId, string key, int attempt, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Call {CallId}: the recording was not uploaded to {Key} after {Attempts} attempts")]
-    private static partial void LogUploadFailed(ILogger logger, string callId, string key, int attempts, Exception exception);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Call {CallId}: the recording was not uploaded to {Key}, retries included")]
+    private static partial void LogUploadFailed(ILogger logger, string callId, string key, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Call {CallId}: saving the recording failed")]
     private static partial void LogFailed(ILogger logger, string callId, Exception exception);
@@ -280,6 +219,4 @@ public sealed partial class RecordingUploader(RecordingOptions options, IAmazonS
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: the recording stops at the {Seconds:0} s limit")]
     private static partial void LogTruncated(ILogger logger, string callId, double seconds);
-
-    private sealed record PendingRecording(string CallId, CallRecorder Recorder);
 }

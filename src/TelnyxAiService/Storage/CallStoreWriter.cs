@@ -1,7 +1,7 @@
 using System.Data.Common;
-using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Npgsql;
+using TelnyxAiService.Background;
 
 namespace TelnyxAiService.Storage;
 
@@ -46,18 +46,16 @@ internal sealed partial class CallStoreWriter(ICallStore calls, ITurnStore turns
 
     private static readonly TimeSpan OutageMaxDelay = TimeSpan.FromSeconds(5);
 
-    private readonly Channel<PendingWrite> queue = Channel.CreateBounded<PendingWrite>(
-        new BoundedChannelOptions(Capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly BackgroundQueue queue = new(Capacity);
 
-    private readonly CancellationTokenSource abort = new();
-    private readonly Lock gate = new();
-    private Task? drain;
+    /// <summary>Writes given up since the last stop, reported when the writer stops.</summary>
+    private int abandoned;
 
     /// <summary>When the current outage began (<see cref="TimeProvider.GetTimestamp"/>); null while the store answers.</summary>
     private long? outageStarted;
 
     /// <summary>Writes queued behind the one being written.</summary>
-    public int Pending => queue.Reader.Count;
+    public int Pending => queue.Pending;
 
     /// <summary>
     /// Whether <paramref name="exception"/> says the store is unreachable or busy for now, so the write will succeed
@@ -78,12 +76,12 @@ internal sealed partial class CallStoreWriter(ICallStore calls, ITurnStore turns
 
     /// <summary>Queues a finished turn; completes at once unless the queue is full.</summary>
     public ValueTask AppendTurnAsync(TurnRecord turn, CancellationToken cancellationToken) =>
-        queue.Writer.WriteAsync(new PendingWrite("turn", turn.CallId, ct => turns.AppendTurnAsync(turn, ct)), cancellationToken);
+        queue.EnqueueAsync(Write(new PendingWrite("turn", turn.CallId, ct => turns.AppendTurnAsync(turn, ct))), cancellationToken);
 
     /// <summary>Queues a finished turn without ever waiting (the audio path); false when the queue is full or stopped.</summary>
     public bool TryAppendTurn(TurnRecord turn)
     {
-        if (queue.Writer.TryWrite(new PendingWrite("turn", turn.CallId, ct => turns.AppendTurnAsync(turn, ct))))
+        if (queue.TryEnqueue(Write(new PendingWrite("turn", turn.CallId, ct => turns.AppendTurnAsync(turn, ct)))))
         {
             return true;
         }
@@ -94,12 +92,12 @@ internal sealed partial class CallStoreWriter(ICallStore calls, ITurnStore turns
 
     /// <summary>Queues an event whose dedupe answer nobody waits for; completes at once unless the queue is full.</summary>
     public ValueTask RecordEventAsync(CallEvent callEvent, CancellationToken cancellationToken) =>
-        queue.Writer.WriteAsync(new PendingWrite("event", callEvent.CallId, ct => events.TryRecordEventAsync(callEvent, ct)), cancellationToken);
+        queue.EnqueueAsync(Write(new PendingWrite("event", callEvent.CallId, ct => events.TryRecordEventAsync(callEvent, ct))), cancellationToken);
 
     /// <summary>Queues "the call was answered" without waiting; false when the queue is full or stopped.</summary>
     public bool TrySetAnswered(string callId)
     {
-        if (queue.Writer.TryWrite(new PendingWrite("answer", callId, ct => calls.SetAnsweredAsync(callId, ct))))
+        if (queue.TryEnqueue(Write(new PendingWrite("answer", callId, ct => calls.SetAnsweredAsync(callId, ct)))))
         {
             return true;
         }
@@ -113,78 +111,45 @@ internal sealed partial class CallStoreWriter(ICallStore calls, ITurnStore turns
     /// so whoever acts on the call's end afterwards knows its transcript is in the database. During an outage it waits
     /// until the store is back.
     /// </summary>
-    public async Task EndCallAsync(string callId, CallStatus status, string? endReason, string? hangupCause, CancellationToken cancellationToken)
-    {
-        var stored = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await queue.Writer.WriteAsync(new PendingWrite("end", callId, ct => calls.SetEndedAsync(callId, status, endReason, hangupCause, ct), stored), cancellationToken);
-        await stored.Task.WaitAsync(cancellationToken);
-    }
+    public Task EndCallAsync(string callId, CallStatus status, string? endReason, string? hangupCause, CancellationToken cancellationToken) =>
+        queue.EnqueueAndWaitAsync(Write(new PendingWrite("end", callId, ct => calls.SetEndedAsync(callId, status, endReason, hangupCause, ct))), cancellationToken);
 
     /// <summary>Completes once every write queued before it is stored (or given up).</summary>
-    public async Task FlushAsync(CancellationToken cancellationToken)
-    {
-        var stored = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await queue.Writer.WriteAsync(new PendingWrite("flush", null, _ => Task.CompletedTask, stored), cancellationToken);
-        await stored.Task.WaitAsync(cancellationToken);
-    }
+    public Task FlushAsync(CancellationToken cancellationToken) => queue.FlushAsync(cancellationToken);
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        EnsureDraining();
+        queue.Start();
         return Task.CompletedTask;
     }
 
     /// <summary>Stops taking writes and flushes the queue; when <paramref name="cancellationToken"/> fires, gives up on the rest.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        queue.Writer.TryComplete();
-        var draining = EnsureDraining();
-        try
+        await queue.StopAsync(cancellationToken);
+        if (Interlocked.Exchange(ref abandoned, 0) is > 0 and var count)
         {
-            await draining.WaitAsync(cancellationToken);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            await abort.CancelAsync();
-            await draining;
+            LogNotStored(logger, count);
         }
     }
 
     public async ValueTask DisposeAsync()
     {
         await StopAsync(CancellationToken.None);
-        abort.Dispose();
+        await queue.DisposeAsync();
     }
 
-    private Task EnsureDraining()
+    /// <summary>The queued job of a write: it is written, or counted as given up.</summary>
+    private Func<CancellationToken, Task> Write(PendingWrite write) => async cancellationToken =>
     {
-        lock (gate)
+        if (cancellationToken.IsCancellationRequested || !await TryWriteAsync(write, cancellationToken))
         {
-            return drain ??= Task.Run(() => DrainAsync(abort.Token));
+            Interlocked.Increment(ref abandoned);
         }
-    }
-
-    private async Task DrainAsync(CancellationToken cancellationToken)
-    {
-        var abandoned = 0;
-        await foreach (var write in queue.Reader.ReadAllAsync(CancellationToken.None))
-        {
-            if (cancellationToken.IsCancellationRequested || !await WriteAsync(write, cancellationToken))
-            {
-                abandoned++;
-            }
-
-            write.Stored?.TrySetResult();
-        }
-
-        if (abandoned > 0)
-        {
-            LogNotStored(logger, abandoned);
-        }
-    }
+    };
 
     /// <returns>False when the write was given up.</returns>
-    private async Task<bool> WriteAsync(PendingWrite write, CancellationToken cancellationToken)
+    private async Task<bool> TryWriteAsync(PendingWrite write, CancellationToken cancellationToken)
     {
         var failures = 0;
         var outageDelay = OutageFirstDelay;
@@ -265,6 +230,5 @@ internal sealed partial class CallStoreWriter(ICallStore calls, ITurnStore turns
     [LoggerMessage(Level = LogLevel.Error, Message = "A {Kind} of call {CallId} was not stored: the write queue is full or stopped")]
     private static partial void LogDropped(ILogger logger, string kind, string callId);
 
-    /// <param name="Stored">Completed once the write is done or given up, for a caller that waits.</param>
-    private sealed record PendingWrite(string Kind, string? CallId, Func<CancellationToken, Task> Run, TaskCompletionSource? Stored = null);
+    private sealed record PendingWrite(string Kind, string? CallId, Func<CancellationToken, Task> Run);
 }

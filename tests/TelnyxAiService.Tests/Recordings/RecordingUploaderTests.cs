@@ -1,5 +1,9 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -53,22 +57,39 @@ public sealed class RecordingUploaderTests
     }
 
     [Fact]
-    public async Task Upload_S3Unreachable_RetriesThenGivesUpWithoutThrowing()
+    public async Task Upload_S3Unreachable_GivesUpWithoutThrowing()
     {
         var options = Options(("S3_BUCKET", Bucket), ("S3_ENDPOINT_URL", $"http://127.0.0.1:{ClosedPort()}"));
         var logger = new ListLogger<RecordingUploader>();
-        await using var uploader = new RecordingUploader(options, S3rverProcess.Client(options), new InstantDelays(), logger);
+        await using var uploader = new RecordingUploader(options, S3rverProcess.Client(options), TimeProvider.System, logger);
         await uploader.StartAsync(Ct);
 
         Assert.True(uploader.TryEnqueue("call-9", Record(uploader)));
         await uploader.StopAsync(Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
 
-        Assert.Equal(3, logger.Entries.Count(e => e.Level == LogLevel.Warning && e.Message.StartsWith("Call call-9: uploading the recording to calls/call-9.wav failed", StringComparison.Ordinal)));
         var gaveUp = Assert.Single(logger.Entries, e => e.Level == LogLevel.Error);
-        Assert.Equal("Call call-9: the recording was not uploaded to calls/call-9.wav after 4 attempts", gaveUp.Message);
+        Assert.Equal("Call call-9: the recording was not uploaded to calls/call-9.wav, retries included", gaveUp.Message);
         Assert.Equal(0, TemporaryFiles("call-9"));
         var lookup = await Assert.ThrowsAsync<ProviderException>(() => uploader.FindAsync("call-9", Ct));
         Assert.True(lookup.Retryable);
+    }
+
+    [Fact]
+    public async Task Upload_S3Answers503_TheS3ClientRetriesTheUpload()
+    {
+        await using var s3 = await FailingS3.StartAsync(Ct);
+        var options = Options(("S3_BUCKET", Bucket), ("S3_ENDPOINT_URL", s3.Endpoint.ToString()));
+        var logger = new ListLogger<RecordingUploader>();
+        await using var uploader = new RecordingUploader(options, S3rverProcess.Client(options), TimeProvider.System, logger);
+        await uploader.StartAsync(Ct);
+
+        var recorder = Record(uploader);
+        Assert.True(uploader.TryEnqueue("call-3", recorder));
+        await uploader.StopAsync(Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        Assert.Equal(RecordingOptions.S3MaxAttempts, s3.Puts.Count);
+        Assert.All(s3.Puts, put => Assert.Equal(("/recordings/calls/call-3.wav", recorder.WavBytes), put));
+        Assert.Equal("Call call-3: the recording was not uploaded to calls/call-3.wav, retries included", Assert.Single(logger.Entries, e => e.Level == LogLevel.Error).Message);
     }
 
     [Fact]
@@ -165,10 +186,38 @@ public sealed class RecordingUploaderTests
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>Real time, except that every delay is one millisecond, so retries run at once.</summary>
-    private sealed class InstantDelays : TimeProvider
+    /// <summary>An S3 endpoint that is always busy: it reads every PUT (path and body size) and answers 503 SlowDown.</summary>
+    private sealed class FailingS3 : IAsyncDisposable
     {
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
-            System.CreateTimer(callback, state, TimeSpan.FromMilliseconds(1), period);
+        private readonly WebApplication _app;
+        private readonly ConcurrentQueue<(string Path, long Bytes)> _puts = new();
+
+        private FailingS3(WebApplication app) => _app = app;
+
+        public Uri Endpoint => new(_app.Urls.Single());
+
+        public IReadOnlyList<(string Path, long Bytes)> Puts => [.. _puts];
+
+        public static async Task<FailingS3> StartAsync(CancellationToken cancellationToken)
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            builder.Logging.ClearProviders();
+            var app = builder.Build();
+            var s3 = new FailingS3(app);
+            app.Run(async http =>
+            {
+                using var body = new MemoryStream();
+                await http.Request.Body.CopyToAsync(body, http.RequestAborted);
+                s3._puts.Enqueue((http.Request.Path.Value ?? "", body.Length));
+                http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                http.Response.ContentType = "application/xml";
+                await http.Response.WriteAsync("<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>", http.RequestAborted);
+            });
+            await app.StartAsync(cancellationToken);
+            return s3;
+        }
+
+        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
     }
 }

@@ -1,13 +1,11 @@
 using System.Data.Common;
 using System.Net.Sockets;
-using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using TelnyxAiService.Configuration;
 using TelnyxAiService.Llm;
@@ -261,38 +259,6 @@ public sealed class CallStoreWriterTests : IDisposable
 
     private static TurnRecord Turn(string callId, int seq, DateTimeOffset at) =>
         new(callId, seq, seq % 2 == 0 ? Speaker.Caller : Speaker.Agent, $"turn {seq}", at, at, false, new TurnLatency());
-
-    /// <summary>
-    /// Fake time that reports every delay the writer starts, so a test can move the clock exactly to its end once the
-    /// writer waits (and never before, which would leave the writer waiting for ever).
-    /// </summary>
-    private sealed class WatchedClock : TimeProvider
-    {
-        private readonly FakeTimeProvider fake = new();
-        private readonly Channel<TimeSpan> delays = Channel.CreateUnbounded<TimeSpan>();
-
-        public override DateTimeOffset GetUtcNow() => fake.GetUtcNow();
-
-        public override long GetTimestamp() => fake.GetTimestamp();
-
-        public override long TimestampFrequency => fake.TimestampFrequency;
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            var timer = fake.CreateTimer(callback, state, dueTime, period);
-            delays.Writer.TryWrite(dueTime);
-            return timer;
-        }
-
-        /// <summary>Waits until the writer waits, then moves the clock to the end of that wait.</summary>
-        /// <returns>How long the writer waited.</returns>
-        public async Task<TimeSpan> AdvanceToNextDelayAsync()
-        {
-            var delay = await delays.Reader.ReadAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(20), Ct);
-            fake.Advance(delay);
-            return delay;
-        }
-    }
 
     /// <summary>A database that is unreachable while <see cref="Down"/>, and refuses <see cref="Broken"/> for good.</summary>
     private sealed class FlakyStore : ICallStore, ITurnStore, IWebhookEventStore

@@ -1,9 +1,12 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
 using TelnyxAiService.Emulators.Telnyx;
 using TelnyxAiService.Telephony;
 using TelnyxAiService.Telephony.Telnyx;
+using TelnyxAiService.Tests.TestHost;
 
 namespace TelnyxAiService.Tests.Telephony;
 
@@ -64,21 +67,57 @@ public sealed class TelnyxCallControlTests
     }
 
     [Theory]
-    [InlineData(429)]
-    [InlineData(500)]
-    public async Task Dial_FailsOnceThenSucceeds_RetriesWithSameCommandIdAndPlacesOneCall(int status)
+    [InlineData(429, 2000)]
+    [InlineData(500, 250)]
+    public async Task Dial_FailsOnceThenSucceeds_WaitsRetryAfterOrBackoffAndRetriesWithSameCommandIdPlacingOneCall(int status, int waitMs)
     {
-        await using var h = await TelnyxHarness.StartAsync();
-        h.Emulator.FailNextDials(1, status, retryAfterSeconds: 1);
+        var clock = new WatchedClock(unwatched: TelnyxCallControl.AttemptTimeout);
+        await using var h = await TelnyxHarness.StartAsync(time: clock);
+        h.Emulator.FailNextDials(1, status, retryAfterSeconds: 2);
         var request = Dial();
 
-        var result = await h.CallControl.DialAsync(request, Ct);
+        var dialing = h.CallControl.DialAsync(request, Ct);
 
+        Assert.Equal(TimeSpan.FromMilliseconds(waitMs), await clock.AdvanceToNextDelayAsync());
+        var result = await dialing;
         var dials = h.Emulator.Commands.Where(c => c.Action == "dial").ToList();
         Assert.Equal([status, 200], dials.Select(d => d.StatusCode));
         Assert.All(dials, d => Assert.Equal(request.CommandId, d.CommandId));
         var call = Assert.Single(h.Emulator.Calls);
         Assert.Equal(result.CallControlId, call.CallControlId);
+    }
+
+    [Fact]
+    public async Task Dial_RetryAfterLongerThanTheCap_WaitsFourSecondsEachTime()
+    {
+        var clock = new WatchedClock(unwatched: TelnyxCallControl.AttemptTimeout);
+        await using var h = await TelnyxHarness.StartAsync(time: clock);
+        h.Emulator.FailNextDials(2, 429, retryAfterSeconds: 60);
+
+        var dialing = h.CallControl.DialAsync(Dial(), Ct);
+
+        Assert.Equal(TimeSpan.FromSeconds(4), await clock.AdvanceToNextDelayAsync());
+        Assert.Equal(TimeSpan.FromSeconds(4), await clock.AdvanceToNextDelayAsync());
+        await dialing;
+        Assert.Equal([429, 429, 200], h.Emulator.Commands.Select(c => c.StatusCode));
+    }
+
+    [Fact]
+    public async Task Speak_FirstAttemptHangs_TimedOutOnTheInjectedClockAndRetriedWithSameCommandId()
+    {
+        var clock = new WatchedClock();
+        var server = new HangsOnce();
+        var options = new TelnyxOptions("KEY", "conn", "+13057864498", new Uri("https://api.example.test/v2"), new Uri("https://svc.example.test/"), null, true, false);
+        using var http = new HttpClient(server) { BaseAddress = new Uri("https://api.example.test/v2/"), Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+        var control = new TelnyxCallControl(http, options, new TelnyxCommandSettings("female", "Telnyx"), clock, NullLogger<TelnyxCallControl>.Instance);
+
+        var speaking = control.SpeakAsync("v3:call", "Hello", "en", Ct);
+
+        Assert.Equal(TelnyxCallControl.AttemptTimeout, await clock.AdvanceToNextDelayAsync());
+        Assert.Equal(TimeSpan.FromMilliseconds(250), await clock.AdvanceToNextDelayAsync());
+        await speaking;
+        Assert.Equal(2, server.CommandIds.Count);
+        Assert.Single(server.CommandIds.Distinct());
     }
 
     [Fact]
@@ -292,5 +331,25 @@ public sealed class TelnyxCallControlTests
     public void SpeakLanguage_ShortCode_MapsToLocale(string language, string expected)
     {
         Assert.Equal(expected, TelnyxCallControl.SpeakLanguage(language));
+    }
+
+    /// <summary>Never answers the first request (until it is cancelled); answers 200 after that. Records each command_id.</summary>
+    private sealed class HangsOnce : HttpMessageHandler
+    {
+        private readonly ConcurrentQueue<string> _commandIds = new();
+
+        public IReadOnlyList<string> CommandIds => [.. _commandIds];
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            using var body = JsonDocument.Parse(await request.Content!.ReadAsStringAsync(cancellationToken));
+            _commandIds.Enqueue(body.RootElement.GetProperty("command_id").GetString()!);
+            if (_commandIds.Count == 1)
+            {
+                await Task.Delay(System.Threading.Timeout.Infinite, cancellationToken);
+            }
+
+            return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("{}") };
+        }
     }
 }

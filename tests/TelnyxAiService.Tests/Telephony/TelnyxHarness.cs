@@ -33,13 +33,14 @@ internal sealed class TelnyxHarness : IAsyncDisposable
         TelnyxEmulatorOptions? options = null,
         int failWebhooks = 0,
         string? apiKey = null,
-        Dictionary<string, string?>? settings = null)
+        Dictionary<string, string?>? settings = null,
+        TimeProvider? time = null)
     {
         var receiver = await WebhookReceiver.StartAsync(failWebhooks);
         var emulator = await TelnyxEmulator.StartAsync(options ?? new TelnyxEmulatorOptions(), TestContext.Current.CancellationToken);
         var services = new ServiceCollection()
             .AddLogging()
-            .AddSingleton(TimeProvider.System)
+            .AddSingleton(time ?? TimeProvider.System)
             .AddSingleton(new SettingsReader(new ConfigurationBuilder().AddInMemoryCollection(settings ?? []).Build()))
             .AddSingleton(new TelnyxOptions(apiKey ?? emulator.ApiKey, ConnectionId, OurNumber, emulator.ApiBaseUrl, receiver.WebhookBaseUrl, null, true, false))
             .AddTelnyxCallControl()

@@ -133,6 +133,39 @@ public sealed class ElevenLabsTextToSpeechTests
     }
 
     [Fact]
+    public async Task Synthesize_StreamBreaksBeforeTheFirstByte_RetriesAndSucceeds()
+    {
+        var server = new BreakingServer(bytesBeforeBreak: [0, null]);
+        var client = new ElevenLabsTextToSpeech(new HttpClient(server), Options(new Uri("http://elevenlabs.test"), "key"), TimeProvider.System, NullLogger<ElevenLabsTextToSpeech>.Instance);
+
+        var audio = (await CollectAsync(client, Greeting, AudioFormat.Pcmu8k)).SelectMany(c => c).ToArray();
+
+        Assert.Equal(BreakingServer.Audio, audio);
+        Assert.Equal(2, server.Requests);
+    }
+
+    [Fact]
+    public async Task Synthesize_StreamBreaksAfterTheFirstByte_ThrowsRetryableWithoutRetrying()
+    {
+        var server = new BreakingServer(bytesBeforeBreak: [800, null]);
+        var client = new ElevenLabsTextToSpeech(new HttpClient(server), Options(new Uri("http://elevenlabs.test"), "key"), TimeProvider.System, NullLogger<ElevenLabsTextToSpeech>.Instance);
+        var received = new List<byte>();
+
+        var error = await Assert.ThrowsAsync<ProviderException>(async () =>
+        {
+            await foreach (var chunk in client.SynthesizeAsync(Greeting, AudioFormat.Pcmu8k, Token))
+            {
+                received.AddRange(chunk.ToArray());
+            }
+        });
+
+        Assert.True(error.Retryable);
+        Assert.Contains("the audio stream broke after 800 bytes", error.Message);
+        Assert.Equal(BreakingServer.Audio[..800], received);
+        Assert.Equal(1, server.Requests);
+    }
+
+    [Fact]
     public async Task Synthesize_NothingListening_ThrowsRetryable()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -212,6 +245,39 @@ public sealed class ElevenLabsTextToSpeechTests
         Assert.False(error.Retryable);
     }
 
+    /// <summary>
+    /// Answers 200 and streams <see cref="Audio"/>, the body of request n breaking (an I/O error) after
+    /// <c>bytesBeforeBreak[n]</c> bytes, or never when that is null.
+    /// </summary>
+    private sealed class BreakingServer(int?[] bytesBeforeBreak) : HttpMessageHandler
+    {
+        public static readonly byte[] Audio = [.. Enumerable.Range(0, 2000).Select(i => (byte)i)];
+
+        private int _requests;
+
+        public int Requests => _requests;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var breakAt = bytesBeforeBreak[Interlocked.Increment(ref _requests) - 1];
+            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(new BreakingStream(Audio, breakAt)) });
+        }
+    }
+
+    private sealed class BreakingStream(byte[] audio, int? breakAt) : MemoryStream(audio)
+    {
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (breakAt is { } at && Position >= at)
+            {
+                throw new IOException("connection reset");
+            }
+
+            var limit = breakAt is { } end ? (int)Math.Min(buffer.Length, end - Position) : buffer.Length;
+            return base.ReadAsync(buffer[..limit], cancellationToken);
+        }
+    }
+
     private static ElevenLabsOptions Options(Uri baseUrl, string apiKey) =>
         new(apiKey, ElevenLabsOptions.DefaultVoiceId, ElevenLabsOptions.DefaultModelId, baseUrl, "es");
 
@@ -219,7 +285,7 @@ public sealed class ElevenLabsTextToSpeechTests
         Client(Options(emulator.BaseUrl, apiKey ?? emulator.ApiKey));
 
     private static ElevenLabsTextToSpeech Client(ElevenLabsOptions options) =>
-        new(new HttpClient(), options, NullLogger<ElevenLabsTextToSpeech>.Instance);
+        new(new HttpClient(), options, TimeProvider.System, NullLogger<ElevenLabsTextToSpeech>.Instance);
 
     private static async Task<List<byte[]>> CollectAsync(ElevenLabsTextToSpeech client, string text, AudioFormat format)
     {

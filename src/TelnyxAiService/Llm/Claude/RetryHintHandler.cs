@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace TelnyxAiService.Llm.Claude;
 
 /// <summary>What a failed response said about retrying: <c>retry-after-ms</c>, <c>retry-after</c>, <c>x-should-retry</c>.</summary>
@@ -11,10 +9,11 @@ internal sealed class RetryHint
 }
 
 /// <summary>
-/// Reads the retry headers of error responses into the <see cref="RetryHint"/> of the current attempt: the SDK's
-/// exceptions carry the status and body but not the headers.
+/// Reads the retry headers of error responses into the <see cref="RetryHint"/> of the current attempt, which
+/// <see cref="ClaudeAgent"/> sets before it sends: the SDK's exceptions carry the status and body but neither the
+/// headers nor the response, so this handler is the only place that sees them.
 /// </summary>
-internal sealed class RetryHintHandler : DelegatingHandler
+internal sealed class RetryHintHandler(TimeProvider time) : DelegatingHandler
 {
     public static readonly AsyncLocal<RetryHint?> Current = new();
 
@@ -24,7 +23,7 @@ internal sealed class RetryHintHandler : DelegatingHandler
         var response = await base.SendAsync(request, cancellationToken);
         if (hint is not null && !response.IsSuccessStatusCode)
         {
-            hint.RetryAfter = RetryAfter(response);
+            hint.RetryAfter = Resilience.RetryAfter.Of(response, time);
             if (response.Headers.TryGetValues("x-should-retry", out var values) && bool.TryParse(values.First(), out var shouldRetry))
             {
                 hint.ShouldRetry = shouldRetry;
@@ -32,21 +31,5 @@ internal sealed class RetryHintHandler : DelegatingHandler
         }
 
         return response;
-    }
-
-    private static TimeSpan? RetryAfter(HttpResponseMessage response)
-    {
-        if (response.Headers.TryGetValues("retry-after-ms", out var ms)
-            && double.TryParse(ms.First(), NumberStyles.Float, CultureInfo.InvariantCulture, out var milliseconds) && milliseconds >= 0)
-        {
-            return TimeSpan.FromMilliseconds(milliseconds);
-        }
-
-        return response.Headers.RetryAfter switch
-        {
-            { Delta: { } delta } => delta,
-            { Date: { } date } => date - DateTimeOffset.UtcNow is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero,
-            _ => null,
-        };
     }
 }

@@ -177,8 +177,8 @@ internal sealed partial class DeepgramSpeechToText(DeepgramOptions options, Time
             var socket = new ClientWebSocket();
             socket.Options.SetRequestHeader("Authorization", $"Token {_options.ApiKey}");
             socket.Options.CollectHttpResponseDetails = true;
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(ConnectTimeout);
+            using var timer = new CancellationTokenSource(ConnectTimeout, _time);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
             try
             {
                 await socket.ConnectAsync(DeepgramMessages.ListenUri(_options, _format), timeout.Token);
@@ -206,13 +206,14 @@ internal sealed partial class DeepgramSpeechToText(DeepgramOptions options, Time
         /// </summary>
         private async Task<ProviderException?> RunConnectionAsync(ClientWebSocket socket, CancellationToken cancellationToken)
         {
-            using var connection = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var closing = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
+            using var connection = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, closing.Token);
             var send = SendLoopAsync(socket, connection.Token);
             var receive = ReceiveLoopAsync(socket, connection.Token);
             var first = await Task.WhenAny(send, receive);
             if (first == send && send.IsCompletedSuccessfully)
             {
-                connection.CancelAfter(CloseTimeout);
+                closing.CancelAfter(CloseTimeout);
             }
             else
             {
@@ -263,14 +264,14 @@ internal sealed partial class DeepgramSpeechToText(DeepgramOptions options, Time
                 : new ProviderException(Provider, $"connection lost: {cause?.Message}", retryable: true, cause);
         }
 
-        private static async Task AnswerCloseAsync(ClientWebSocket socket)
+        private async Task AnswerCloseAsync(ClientWebSocket socket)
         {
             if (socket.State != WebSocketState.CloseReceived)
             {
                 return;
             }
 
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1), _time);
             try
             {
                 await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
@@ -291,39 +292,25 @@ internal sealed partial class DeepgramSpeechToText(DeepgramOptions options, Time
             // One reusable timeout per connection: between 20 ms frames the loop only re-arms it, and it fires (a
             // KeepAlive) only after KeepAliveInterval without audio.
             var reader = _audio.Reader;
-            var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            try
+            using var quiet = new QuietTimer(_time, cancellationToken);
+            while (true)
             {
-                while (true)
+                while (reader.TryRead(out var frame))
                 {
-                    while (reader.TryRead(out var frame))
-                    {
-                        await SendAudioAsync(socket, frame, cancellationToken);
-                    }
+                    await SendAudioAsync(socket, frame, cancellationToken);
+                }
 
-                    if (!quiet.TryReset())
+                try
+                {
+                    if (!await reader.WaitToReadAsync(quiet.Arm(_options.KeepAliveInterval)))
                     {
-                        quiet.Dispose();
-                        quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    }
-
-                    quiet.CancelAfter(_options.KeepAliveInterval);
-                    try
-                    {
-                        if (!await reader.WaitToReadAsync(quiet.Token))
-                        {
-                            break;
-                        }
-                    }
-                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                    {
-                        await socket.SendAsync(DeepgramMessages.KeepAlive, WebSocketMessageType.Text, true, cancellationToken);
+                        break;
                     }
                 }
-            }
-            finally
-            {
-                quiet.Dispose();
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    await socket.SendAsync(DeepgramMessages.KeepAlive, WebSocketMessageType.Text, true, cancellationToken);
+                }
             }
 
             await socket.SendAsync(DeepgramMessages.Finalize, WebSocketMessageType.Text, true, cancellationToken);
@@ -380,6 +367,36 @@ internal sealed partial class DeepgramSpeechToText(DeepgramOptions options, Time
 
                 message.ResetWrittenCount();
             }
+        }
+    }
+
+    /// <summary>
+    /// A timeout on the injected clock that also fires when a stop token does, re-armed without allocating until it
+    /// fires (then it is replaced). Not a linked source: resetting the timer would unregister the link.
+    /// </summary>
+    private sealed class QuietTimer(TimeProvider time, CancellationToken stop) : IDisposable
+    {
+        private CancellationTokenSource? _timer;
+        private CancellationTokenRegistration _stopping;
+
+        /// <summary>A token cancelled after <paramref name="delay"/> from now, or when the stop token is.</summary>
+        public CancellationToken Arm(TimeSpan delay)
+        {
+            if (_timer is null || !_timer.TryReset())
+            {
+                Dispose();
+                _timer = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+                _stopping = stop.UnsafeRegister(static timer => ((CancellationTokenSource)timer!).Cancel(), _timer);
+            }
+
+            _timer.CancelAfter(delay);
+            return _timer.Token;
+        }
+
+        public void Dispose()
+        {
+            _stopping.Dispose();
+            _timer?.Dispose();
         }
     }
 

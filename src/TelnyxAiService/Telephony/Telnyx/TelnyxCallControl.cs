@@ -1,14 +1,19 @@
-using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+using TelnyxAiService.Resilience;
 
 namespace TelnyxAiService.Telephony.Telnyx;
 
 /// <summary>
 /// Telnyx Call Control v2 over a typed HttpClient. Every command carries a fresh command_id that is reused across
-/// retries, so retrying 429 and 5xx answers never repeats an effect (Telnyx ignores a repeated command_id).
+/// retries, so retrying 429 and 5xx answers never repeats an effect (Telnyx ignores a repeated command_id). A 429, 5xx,
+/// connection failure or timeout (<see cref="AttemptTimeout"/> per attempt) is tried three times in all, waiting what
+/// the server asks (capped) or backing off, on the injected clock.
 /// </summary>
 internal sealed partial class TelnyxCallControl(
     HttpClient http,
@@ -19,12 +24,43 @@ internal sealed partial class TelnyxCallControl(
 {
     private const int MaxAttempts = 3;
 
+    /// <summary>How long one attempt may take, the response body included.</summary>
+    public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(15);
+
     /// <summary>A bidirectional RTP stream of the caller's audio (inbound track), in one codec both ways.</summary>
     private const string StreamTrack = "inbound_track";
 
     private const string StreamMode = "rtp";
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(4);
+
+    private readonly ResiliencePipeline<HttpResponseMessage> _retry = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = timeProvider }
+        .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+        {
+            MaxRetryAttempts = MaxAttempts - 1,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = false,
+            Delay = FirstBackoff,
+            MaxDelay = MaxBackoff,
+            ShouldHandle = args => ValueTask.FromResult(args.Outcome switch
+            {
+                { Exception: HttpRequestException or TimeoutRejectedException } => true,
+                { Exception: TaskCanceledException } => !args.Context.CancellationToken.IsCancellationRequested,
+                { Result: { } response } => IsRetryable(response),
+                _ => false,
+            }),
+            DelayGenerator = args => ValueTask.FromResult(
+                args.Outcome.Result is { } response && RetryAfter.Of(response, timeProvider) is { } wait
+                    ? TimeSpan.FromTicks(Math.Clamp(wait.Ticks, 0, MaxBackoff.Ticks))
+                    : (TimeSpan?)null),
+            OnRetry = args =>
+            {
+                LogRetry(logger, args.Context.OperationKey, (int?)args.Outcome.Result?.StatusCode ?? 0, args.AttemptNumber + 1);
+                return ValueTask.CompletedTask;
+            },
+        })
+        .AddTimeout(AttemptTimeout)
+        .Build();
 
     public async Task<DialResult> DialAsync(DialRequest request, CancellationToken cancellationToken)
     {
@@ -175,71 +211,41 @@ internal sealed partial class TelnyxCallControl(
     private async Task ActionAsync<T>(string callControlId, string action, T body, JsonTypeInfo<T> type, CancellationToken cancellationToken) =>
         await SendAsync(HttpMethod.Post, $"calls/{Uri.EscapeDataString(callControlId)}/actions/{action}", action, JsonSerializer.Serialize(body, type), cancellationToken);
 
+    private static bool IsRetryable(HttpResponseMessage response) =>
+        response.StatusCode == HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500;
+
     private async Task<byte[]> SendAsync(HttpMethod method, string path, string command, string? json, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        var context = ResilienceContextPool.Shared.Get(command, cancellationToken);
+        try
         {
-            using var request = new HttpRequestMessage(method, path)
-            {
-                Content = json is null ? null : new StringContent(json, Encoding.UTF8, "application/json"),
-            };
-            HttpResponseMessage response;
-            try
-            {
-                response = await http.SendAsync(request, cancellationToken);
-            }
-            catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
-            {
-                if (attempt == MaxAttempts)
+            using var response = await _retry.ExecuteAsync(
+                async context =>
                 {
-                    throw new Providers.ProviderException("telnyx", $"{command} failed: Telnyx could not be reached", retryable: true, e);
-                }
-
-                LogRetry(logger, command, 0, attempt);
-                await Task.Delay(Backoff(attempt), timeProvider, cancellationToken);
-                continue;
-            }
-
-            using (response)
-            {
-                var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-                if (response.IsSuccessStatusCode)
-                {
-                    return bytes;
-                }
-
-                var status = (int)response.StatusCode;
-                var retryable = response.StatusCode == HttpStatusCode.TooManyRequests || status >= 500;
-                if (!retryable || attempt == MaxAttempts)
-                {
-                    throw new TelnyxApiException(response.StatusCode, TelnyxApiException.ParseErrors(bytes), retryable);
-                }
-
-                LogRetry(logger, command, status, attempt);
-                await Task.Delay(RetryDelay(response, attempt), timeProvider, cancellationToken);
-            }
+                    using var request = new HttpRequestMessage(method, path)
+                    {
+                        Content = json is null ? null : new StringContent(json, Encoding.UTF8, "application/json"),
+                    };
+                    return await http.SendAsync(request, context.CancellationToken);
+                },
+                context);
+            var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+            return response.IsSuccessStatusCode
+                ? bytes
+                : throw new TelnyxApiException(response.StatusCode, TelnyxApiException.ParseErrors(bytes), IsRetryable(response));
+        }
+        catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            throw new Providers.ProviderException("telnyx", $"{command} failed: Telnyx could not be reached", retryable: true, e);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
         }
     }
 
-    /// <summary>The server's hint (retry-after, then x-ratelimit-reset, both in seconds) or exponential backoff, capped.</summary>
-    private static TimeSpan RetryDelay(HttpResponseMessage response, int attempt)
-    {
-        var hint = response.Headers.RetryAfter?.Delta
-            ?? Seconds(response.Headers.TryGetValues("retry-after", out var retryAfter) ? retryAfter.FirstOrDefault() : null)
-            ?? Seconds(response.Headers.TryGetValues("x-ratelimit-reset", out var reset) ? reset.FirstOrDefault() : null);
-        return hint is { } delay ? TimeSpan.FromTicks(Math.Clamp(delay.Ticks, 0, MaxBackoff.Ticks)) : Backoff(attempt);
-    }
-
-    private static TimeSpan? Seconds(string? value) =>
-        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0
-            ? TimeSpan.FromSeconds(seconds)
-            : null;
-
-    private static TimeSpan Backoff(int attempt) =>
-        TimeSpan.FromTicks(Math.Min(FirstBackoff.Ticks << (attempt - 1), MaxBackoff.Ticks));
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Telnyx {Command} answered {Status} on attempt {Attempt}; retrying with the same command_id")]
-    private static partial void LogRetry(ILogger logger, string command, int status, int attempt);
+    private static partial void LogRetry(ILogger logger, string? command, int status, int attempt);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Telnyx hangup: the call had already ended (90018)")]
     private static partial void LogAlreadyEnded(ILogger logger);

@@ -1,7 +1,8 @@
-using System.Diagnostics;
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using Polly;
+using Polly.Retry;
 using TelnyxAiService.Audio;
 using TelnyxAiService.Providers;
 using TelnyxAiService.Security;
@@ -10,10 +11,11 @@ namespace TelnyxAiService.Voice.ElevenLabs;
 
 /// <summary>
 /// ElevenLabs HTTP streaming text-to-speech (<c>POST /v1/text-to-speech/{voice_id}/stream</c>): audio chunks are
-/// yielded as they arrive, in the call's own codec so no transcoding is needed. A 429, 5xx or connection failure is
-/// retried once, immediately, but only before any audio has arrived.
+/// yielded as they arrive, in the call's own codec so no transcoding is needed. A 429, 5xx, timeout or connection
+/// failure is retried once, immediately, but only before the first audio byte: after it the caller has heard part of
+/// the reply.
 /// </summary>
-internal sealed partial class ElevenLabsTextToSpeech(HttpClient http, ElevenLabsOptions options, ILogger<ElevenLabsTextToSpeech> logger) : ITextToSpeech
+internal sealed partial class ElevenLabsTextToSpeech : ITextToSpeech
 {
     public const string Provider = "elevenlabs";
 
@@ -21,6 +23,33 @@ internal sealed partial class ElevenLabsTextToSpeech(HttpClient http, ElevenLabs
     private const int OptimizeStreamingLatency = 3;
 
     private const int ReadBufferBytes = 4096;
+
+    private readonly HttpClient _http;
+    private readonly ElevenLabsOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ElevenLabsTextToSpeech> _logger;
+    private readonly ResiliencePipeline _retry;
+
+    public ElevenLabsTextToSpeech(HttpClient http, ElevenLabsOptions options, TimeProvider time, ILogger<ElevenLabsTextToSpeech> logger)
+    {
+        _http = http;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _retry = new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = 1,
+                Delay = TimeSpan.Zero,
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is ProviderException { Retryable: true }),
+                OnRetry = args =>
+                {
+                    LogRetry(_logger, args.Outcome.Exception!.Message);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
+    }
 
     public static string OutputFormat(AudioFormat format) => format switch
     {
@@ -37,34 +66,19 @@ internal sealed partial class ElevenLabsTextToSpeech(HttpClient http, ElevenLabs
             yield break;
         }
 
-        var started = Stopwatch.GetTimestamp();
-        using var response = await SendAsync(text, OutputFormat(format), cancellationToken);
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        var started = _time.GetTimestamp();
         var buffer = new byte[ReadBufferBytes];
+        await using var audio = await _retry.ExecuteAsync(ct => OpenAsync(text, OutputFormat(format), buffer, ct), cancellationToken);
+        if (audio.FirstRead > 0)
+        {
+            LogFirstAudio(_logger, _time.GetElapsedTime(started).TotalMilliseconds);
+        }
+
+        var read = audio.FirstRead;
         var carried = 0;
         var total = 0L;
-        while (true)
+        while (read > 0)
         {
-            int read;
-            try
-            {
-                read = await body.ReadAsync(buffer.AsMemory(carried), cancellationToken);
-            }
-            catch (Exception e) when (e is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
-            {
-                throw new ProviderException(Provider, $"the audio stream broke after {total} bytes: {e.Message}", retryable: true, e);
-            }
-
-            if (read == 0)
-            {
-                break;
-            }
-
-            if (total == 0)
-            {
-                LogFirstAudio(logger, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            }
-
             total += read;
 
             // Yield whole samples only: an L16 chunk can end in the middle of one.
@@ -77,52 +91,68 @@ internal sealed partial class ElevenLabsTextToSpeech(HttpClient http, ElevenLabs
 
             carried = available - whole;
             buffer.AsSpan(whole, carried).CopyTo(buffer);
+            read = await ReadAsync(audio.Body, buffer.AsMemory(carried), total, cancellationToken);
+        }
+    }
+
+    /// <summary>One attempt: the request, then the first read of audio, so a failure before any audio can be retried.</summary>
+    private async ValueTask<OpenedAudio> OpenAsync(string text, string outputFormat, byte[] buffer, CancellationToken cancellationToken)
+    {
+        var response = await SendAsync(text, outputFormat, cancellationToken);
+        try
+        {
+            var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            return new OpenedAudio(response, body, await ReadAsync(body, buffer, 0, cancellationToken));
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<int> ReadAsync(Stream body, Memory<byte> buffer, long total, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await body.ReadAsync(buffer, cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new ProviderException(Provider, $"the audio stream broke after {total} bytes: {e.Message}", retryable: true, e);
         }
     }
 
     private async Task<HttpResponseMessage> SendAsync(string text, string outputFormat, CancellationToken cancellationToken)
     {
         var url = new Uri(
-            $"{options.BaseUrl.AbsoluteUri.TrimEnd('/')}/v1/text-to-speech/{Uri.EscapeDataString(options.VoiceId)}/stream?output_format={outputFormat}&optimize_streaming_latency={OptimizeStreamingLatency}");
-        var body = new SpeechRequest(text, options.ModelId, options.LanguageCode, SpeechRequest.DefaultVoiceSettings);
-        for (var attempt = 1; ; attempt++)
+            $"{_options.BaseUrl.AbsoluteUri.TrimEnd('/')}/v1/text-to-speech/{Uri.EscapeDataString(_options.VoiceId)}/stream?output_format={outputFormat}&optimize_streaming_latency={OptimizeStreamingLatency}");
+        using var request = new HttpRequestMessage(HttpMethod.Post, url)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, url)
+            Content = JsonContent.Create(new SpeechRequest(text, _options.ModelId, _options.LanguageCode, SpeechRequest.DefaultVoiceSettings), ElevenLabsJson.Default.SpeechRequest),
+        };
+        request.Headers.Add("xi-api-key", _options.ApiKey);
+        request.Headers.Accept.ParseAdd("*/*");
+        try
+        {
+            var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            if (response.IsSuccessStatusCode)
             {
-                Content = JsonContent.Create(body, ElevenLabsJson.Default.SpeechRequest),
-            };
-            request.Headers.Add("xi-api-key", options.ApiKey);
-            request.Headers.Accept.ParseAdd("*/*");
-
-            ProviderException failure;
-            try
-            {
-                var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-                if (response.IsSuccessStatusCode)
-                {
-                    return response;
-                }
-
-                using (response)
-                {
-                    failure = await ErrorFromAsync(response, cancellationToken);
-                }
-            }
-            catch (HttpRequestException e)
-            {
-                failure = new ProviderException(Provider, $"could not reach {options.BaseUrl.Host}: {e.Message}", retryable: true, e);
-            }
-            catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
-            {
-                failure = new ProviderException(Provider, "timed out waiting for the response headers", retryable: true, e);
+                return response;
             }
 
-            if (!failure.Retryable || attempt == 2)
+            using (response)
             {
-                throw failure;
+                throw await ErrorFromAsync(response, cancellationToken);
             }
-
-            LogRetry(logger, failure.Message);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new ProviderException(Provider, $"could not reach {_options.BaseUrl.Host}: {e.Message}", retryable: true, e);
+        }
+        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ProviderException(Provider, "timed out waiting for the response headers", retryable: true, e);
         }
     }
 
@@ -158,4 +188,14 @@ internal sealed partial class ElevenLabsTextToSpeech(HttpClient http, ElevenLabs
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "ElevenLabs request failed, retrying once: {Reason}")]
     private static partial void LogRetry(ILogger logger, string reason);
+
+    /// <summary>A response whose audio has started: the body and how many bytes the first read put in the buffer.</summary>
+    private sealed record OpenedAudio(HttpResponseMessage Response, Stream Body, int FirstRead) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Body.DisposeAsync();
+            Response.Dispose();
+        }
+    }
 }
