@@ -107,7 +107,7 @@ public static partial class MediaStreamEndpoint
     /// </summary>
     private static async Task EndAsync(CallSession session, bool stopped, ICallControl callControl, TimeProvider time, ILogger logger)
     {
-        if (session.Status == CallStatus.Ended)
+        if (session.Phase == CallPhase.Ended)
         {
             return;
         }
