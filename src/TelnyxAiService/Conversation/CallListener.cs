@@ -9,7 +9,7 @@ namespace TelnyxAiService.Conversation;
 /// What the conversation loop hears, as its inputs: the caller's audio goes to the recogniser (dropping the oldest if it
 /// falls behind) and through our voice detector; the recogniser's events and what comes back on the stream follow.
 /// </summary>
-internal sealed class CallListener(ICallAudio audio, ISpeechToText speechToText, TimeProvider time, StreamConversation conversation)
+internal sealed partial class CallListener(ICallAudio audio, ISpeechToText speechToText, TimeProvider time, string callId, ILogger logger, StreamConversation conversation)
 {
     /// <summary>Runs until <paramref name="ct"/> is cancelled or the stream ends.</summary>
     public Task[] Start(CancellationToken ct)
@@ -62,7 +62,8 @@ internal sealed class CallListener(ICallAudio audio, ISpeechToText speechToText,
         }
         catch (Exception e) when (ProviderException.Of(speechToText.GetType().Name, e, ct) is { } failure)
         {
-            conversation.Post(new StreamConversation.EarsLost(failure));
+            LogRecogniserLost(callId, failure.Provider, failure);
+            conversation.Post(new StreamConversation.EarsLost());
         }
     }
 
@@ -81,4 +82,7 @@ internal sealed class CallListener(ICallAudio audio, ISpeechToText speechToText,
 
         conversation.Post(new StreamConversation.FromStream(new StreamStopped()));
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Call {CallId}: speech recognition ({Provider}) was lost")]
+    private partial void LogRecogniserLost(string callId, string provider, ProviderException exception);
 }

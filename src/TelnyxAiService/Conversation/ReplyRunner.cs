@@ -9,6 +9,7 @@ namespace TelnyxAiService.Conversation;
 /// </summary>
 /// <param name="open">Called when a committed reply's hold has passed (the loop opens it if nothing changed meanwhile).</param>
 /// <param name="queued">Called from the speaker once a reply's every sentence is queued.</param>
+/// <param name="unanswered">Called with the caller's words of a reply nobody heard: they go into the next turn.</param>
 internal sealed partial class ReplyRunner(
     CallSession session,
     TurnTaker caller,
@@ -19,7 +20,8 @@ internal sealed partial class ReplyRunner(
     TimeProvider time,
     ILogger logger,
     Action<Reply> open,
-    Action<Reply> queued) : IDisposable
+    Action<Reply> queued,
+    Action<string> unanswered) : IDisposable
 {
     private readonly Alarms _gate = new(time);
     private readonly List<Task> _discarded = [];
@@ -104,20 +106,18 @@ internal sealed partial class ReplyRunner(
         return null;
     }
 
-    /// <summary>The reply was heard to the end; returns the caller's words still unanswered, if any.</summary>
-    public string? Heard(Reply reply)
+    /// <summary>The reply was heard to the end.</summary>
+    public void Heard(Reply reply)
     {
-        var unanswered = Finish(reply, interrupted: false);
+        Finish(reply, interrupted: false);
         reply.Dispose();
-        return unanswered;
     }
 
     /// <summary>
-    /// Stops the reply, drops its queued audio and keeps only what the caller heard; returns the caller's words still
-    /// unanswered, if any. A reply still held back (the caller resumed within the hold) never sent a frame, so there is
-    /// nothing for Telnyx to clear.
+    /// Stops the reply, drops its queued audio and keeps only what the caller heard. A reply still held back (the caller
+    /// resumed within the hold) never sent a frame, so there is nothing for Telnyx to clear.
     /// </summary>
-    public async Task<string?> CutAsync(Reply reply)
+    public async Task CutAsync(Reply reply)
     {
         if (reply.IsOpen)
         {
@@ -129,24 +129,8 @@ internal sealed partial class ReplyRunner(
             Discard(reply);
         }
 
-        var unanswered = Finish(reply, interrupted: true);
+        Finish(reply, interrupted: true);
         LogBargeIn(session.CallId, reply.Id);
-        return unanswered;
-    }
-
-    /// <summary>
-    /// Drops a reply that was never let through its gate, so it cannot have sent audio: the next reply need not wait
-    /// for it to wind down (it is awaited when the conversation ends).
-    /// </summary>
-    private void Discard(Reply reply)
-    {
-        if (Current == reply)
-        {
-            Current = null;
-        }
-
-        _discarded.RemoveAll(run => run.IsCompleted);
-        _discarded.Add(reply.Discard());
     }
 
     /// <summary>Stops the reply in flight and waits for every reply to wind down.</summary>
@@ -175,8 +159,23 @@ internal sealed partial class ReplyRunner(
         _gate.After(reply.OpenAt(now, turnHold) - now, () => open(reply));
     }
 
+    /// <summary>
+    /// Drops a reply that was never let through its gate, so it cannot have sent audio: the next reply need not wait
+    /// for it to wind down (it is awaited when the conversation ends).
+    /// </summary>
+    private void Discard(Reply reply)
+    {
+        if (Current == reply)
+        {
+            Current = null;
+        }
+
+        _discarded.RemoveAll(run => run.IsCompleted);
+        _discarded.Add(reply.Discard());
+    }
+
     /// <summary>Writes what was heard into the history. A reply nobody heard leaves the caller's words unanswered.</summary>
-    private string? Finish(Reply reply, bool interrupted)
+    private void Finish(Reply reply, bool interrupted)
     {
         if (Current == reply)
         {
@@ -193,10 +192,11 @@ internal sealed partial class ReplyRunner(
 
             var timings = reply.CallerText is not null && reply.FirstFrameAt is not null ? reply.Timings() : null;
             session.AddToHistory(new ChatMessage(Speaker.Agent, heard.Length > 0 ? heard : reply.HeardText(all: true), interrupted), timings);
-            return null;
         }
-
-        return reply.CallerText is not null && !reply.Speculative ? reply.CallerText : null;
+        else if (reply.CallerText is not null && !reply.Speculative)
+        {
+            unanswered(reply.CallerText);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Call {CallId} reply {Reply}: {Latency}")]

@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using TelnyxAiService.Providers;
 using TelnyxAiService.Speech;
 
 namespace TelnyxAiService.Conversation;
@@ -11,13 +10,12 @@ namespace TelnyxAiService.Conversation;
 /// <see cref="BargeIn"/> (pause, then resume or cut), the <see cref="ReplyRunner"/> (the agent's replies and what the
 /// caller heard of them) and the <see cref="IdleMonitor"/> (silence).
 /// </summary>
-public sealed partial class StreamConversation
+public sealed class StreamConversation
 {
     private readonly CallSession _session;
-    private readonly ICallAudio _audio;
-    private readonly ConversationServices _services;
     private readonly Phrases _phrases;
-    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly CallListener _listener;
     private readonly Channel<Input> _inbox = Channel.CreateBounded<Input>(new BoundedChannelOptions(1024) { SingleReader = true });
     private readonly TurnTaker _turn;
     private readonly BargeIn _bargeIn;
@@ -27,18 +25,17 @@ public sealed partial class StreamConversation
 
     internal StreamConversation(CallSession session, ICallAudio audio, ConversationServices services)
     {
-        _session = session;
-        _audio = audio;
-        _services = services;
-        _phrases = Phrases.For(services.Options.Language);
-        _logger = services.Logger;
         var options = services.Options;
-        _turn = new TurnTaker(options.SpeculativeDelay, services.Time, version => Post(new WordsStable(version)));
-        _bargeIn = new BargeIn(audio, options.BargeInGrace, services.Time, number => Post(new CheckBargeIn(number)));
-        _replies = new ReplyRunner(session, _turn, audio, new ReplySpeaker(session, audio, services, _phrases), options.TurnHold, services.Stats, services.Time, _logger,
-            reply => Post(new OpenReply(reply)), reply => Post(new ReplyQueued(reply)));
-        _idle = new IdleMonitor(options.IdleTimeout, _phrases, services.Time, version => Post(new IdleCheck(version)));
-        _ender = new CallEnder(session, services.CallControl, options.TransferNumber, _logger);
+        _session = session;
+        _phrases = Phrases.For(options.Language);
+        _time = services.Time;
+        _listener = new CallListener(audio, services.SpeechToText, _time, session.CallId, services.Logger, this);
+        _turn = new TurnTaker(options.SpeculativeDelay, _time, version => Post(new WordsStable(version)));
+        _bargeIn = new BargeIn(audio, options.BargeInGrace, _time, number => Post(new CheckBargeIn(number)));
+        _replies = new ReplyRunner(session, _turn, audio, new ReplySpeaker(session, audio, services, _phrases), options.TurnHold, services.Stats, _time, services.Logger,
+            reply => Post(new OpenReply(reply)), reply => Post(new ReplyQueued(reply)), _turn.Carry);
+        _idle = new IdleMonitor(options.IdleTimeout, _phrases, _time, version => Post(new IdleCheck(version)));
+        _ender = new CallEnder(session, services.CallControl, options.TransferNumber, services.Logger);
     }
 
     public abstract record Input;
@@ -51,7 +48,7 @@ public sealed partial class StreamConversation
     internal sealed record VoiceEnded(DateTimeOffset LastVoiceAt) : Input;
     internal sealed record Heard(SpeechEvent Event) : Input;
     internal sealed record FromStream(CallAudioSignal Signal) : Input;
-    internal sealed record EarsLost(ProviderException Error) : Input;
+    internal sealed record EarsLost : Input;
     private sealed record ReplyQueued(Reply Reply) : Input;
     private sealed record WordsStable(int Version) : Input;
     private sealed record OpenReply(Reply Reply) : Input;
@@ -64,7 +61,7 @@ public sealed partial class StreamConversation
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var listening = new CallListener(_audio, _services.SpeechToText, _services.Time, this).Start(cts.Token);
+        var listening = _listener.Start(cts.Token);
         StartReply(null, _session.Greeting, speculative: false);
         try
         {
@@ -83,10 +80,11 @@ public sealed partial class StreamConversation
         {
             await _replies.StopAsync();
             await cts.CancelAsync();
-            _turn.Dispose();
-            _bargeIn.Dispose();
-            _replies.Dispose();
-            _idle.Dispose();
+            foreach (var part in (IDisposable[])[_turn, _bargeIn, _replies, _idle])
+            {
+                part.Dispose();
+            }
+
             await Task.WhenAll(listening);
         }
     }
@@ -133,11 +131,7 @@ public sealed partial class StreamConversation
                 await OnReplyProgressAsync(queued.Reply);
                 break;
             case FromStream { Signal: MarkPlayed mark }:
-                if (_replies.MarkPlayed(mark.Name) is { } played)
-                {
-                    await OnReplyProgressAsync(played);
-                }
-
+                await OnReplyProgressAsync(_replies.MarkPlayed(mark.Name));
                 break;
             case FromStream { Signal: AgentAudioStarted started }:
                 _replies.AgentAudioStarted(started.At);
@@ -155,8 +149,7 @@ public sealed partial class StreamConversation
             case TimeLimit:
                 await SayAsync(_phrases.TimeLimitGoodbye, CallEndReason.TimeLimit);
                 break;
-            case EarsLost lost:
-                LogRecogniserLost(_session.CallId, lost.Error.Provider, lost.Error);
+            case EarsLost:
                 await SayAsync(_phrases.StreamFailed, CallEndReason.StreamFailed);
                 break;
         }
@@ -191,10 +184,11 @@ public sealed partial class StreamConversation
         if (update.SpeechFinal)
         {
             await EndTurnAsync();
-            return;
         }
-
-        Speculate();
+        else
+        {
+            Speculate();
+        }
     }
 
     private void Speculate()
@@ -214,7 +208,7 @@ public sealed partial class StreamConversation
             return;
         }
 
-        var now = _services.Time.GetUtcNow();
+        var now = _time.GetUtcNow();
         if (_replies.TryPromote(text, now))
         {
             return;
@@ -250,9 +244,8 @@ public sealed partial class StreamConversation
 
     private async Task CutAsync(Reply reply)
     {
-        var unanswered = await _replies.CutAsync(reply);
+        await _replies.CutAsync(reply);
         _bargeIn.Stop();
-        _turn.Carry(unanswered);
     }
 
     /// <summary>Says a fixed line over whatever the agent was saying, and ends the call after it when told to.</summary>
@@ -270,20 +263,18 @@ public sealed partial class StreamConversation
         }
     }
 
-    private async Task OnReplyProgressAsync(Reply reply)
+    /// <summary>A reply heard to the end ends the call when it says so; otherwise the silence after it is watched.</summary>
+    private async Task OnReplyProgressAsync(Reply? reply)
     {
-        if (!reply.FullyHeard)
+        if (reply is not { FullyHeard: true })
         {
             return;
         }
 
-        _turn.Carry(_replies.Heard(reply));
+        _replies.Heard(reply);
         if (!await _ender.AfterAsync(reply))
         {
             _idle.Wait();
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Call {CallId}: speech recognition ({Provider}) was lost")]
-    private partial void LogRecogniserLost(string callId, string provider, ProviderException exception);
 }

@@ -78,13 +78,10 @@ internal sealed class TurnTaker(TimeSpan speculativeDelay, TimeProvider time, Ac
     }
 
     /// <summary>The caller's words of a reply nobody heard go into the next turn.</summary>
-    public void Carry(string? callerText)
+    public void Carry(string callerText)
     {
-        if (callerText is not null)
-        {
-            _carried = TurnText.Join(callerText, _carried ?? "");
-            Open = true;
-        }
+        _carried = TurnText.Join(callerText, _carried ?? "");
+        Open = true;
     }
 
     /// <summary>Ends the turn; returns its words, empty when the caller said nothing (carried words then wait on).</summary>

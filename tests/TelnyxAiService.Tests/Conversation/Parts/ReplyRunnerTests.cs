@@ -12,6 +12,7 @@ public sealed class ReplyRunnerTests : IAsyncDisposable
     private readonly FakeTimeProvider _time = new();
     private readonly RecordingAudio _audio = new();
     private readonly List<Reply> _opened = [];
+    private readonly List<string> _unanswered = [];
     private readonly TaskCompletionSource<Reply> _queued = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CallSession _session;
     private readonly TurnTaker _turn;
@@ -23,7 +24,7 @@ public sealed class ReplyRunnerTests : IAsyncDisposable
         var services = Parts.Services(_time, new ScriptedAgent("We open at eight. We close at ten."), new RecordingCallControl());
         _turn = new TurnTaker(TimeSpan.FromMilliseconds(250), _time, _ => { });
         var speaker = new ReplySpeaker(_session, _audio, services, Phrases.For("en"));
-        _replies = new ReplyRunner(_session, _turn, _audio, speaker, Hold, services.Stats, _time, NullLogger.Instance, _opened.Add, r => _queued.TrySetResult(r));
+        _replies = new ReplyRunner(_session, _turn, _audio, speaker, Hold, services.Stats, _time, NullLogger.Instance, _opened.Add, r => _queued.TrySetResult(r), _unanswered.Add);
     }
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -78,7 +79,9 @@ public sealed class ReplyRunnerTests : IAsyncDisposable
     {
         var reply = _replies.Start(Question, null, speculative: false);
 
-        Assert.Equal(Question, await _replies.CutAsync(reply));
+        await _replies.CutAsync(reply);
+
+        Assert.Equal([Question], _unanswered);
 
         Assert.Null(_replies.Current);
         Assert.Empty(_session.History());
@@ -91,8 +94,9 @@ public sealed class ReplyRunnerTests : IAsyncDisposable
         var reply = await OpenedAnswerAsync();
         Assert.Same(reply, _replies.MarkPlayed(Reply.MarkName(reply.Id, 0)));
 
-        Assert.Null(await _replies.CutAsync(reply));
+        await _replies.CutAsync(reply);
 
+        Assert.Empty(_unanswered);
         Assert.Contains("clear", _audio.Snapshot());
         Assert.Equal(
             [new ChatMessage(Speaker.Caller, Question), new ChatMessage(Speaker.Agent, "We open at eight.", Interrupted: true)],
@@ -109,7 +113,9 @@ public sealed class ReplyRunnerTests : IAsyncDisposable
         Assert.Null(_replies.MarkPlayed(Reply.MarkName(reply.Id + 1, 0)));
 
         Assert.True(reply.FullyHeard);
-        Assert.Null(_replies.Heard(reply));
+        _replies.Heard(reply);
+
+        Assert.Empty(_unanswered);
         Assert.Equal(new ChatMessage(Speaker.Agent, "We open at eight. We close at ten."), _session.History()[^1]);
     }
 
