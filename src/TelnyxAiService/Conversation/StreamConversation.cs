@@ -4,11 +4,11 @@ using TelnyxAiService.Speech;
 namespace TelnyxAiService.Conversation;
 
 /// <summary>
-/// The conversation on a call's media stream. Everything that happens (our voice detector, the recogniser's events,
-/// marks and digits from the far end, timers) becomes an input to one loop, which owns the call's state and hands each
-/// input to the part concerned: the <see cref="TurnTaker"/> (the caller's words, when the turn ends, when to speculate),
+/// The conversation on a call's media stream. Everything that happens (what the <see cref="CallListener"/> hears, the
+/// parts' timers, the speaker's progress) becomes an input to one loop, which owns the call's state and hands each input
+/// to the part concerned: the <see cref="TurnTaker"/> (the caller's words, when the turn ends, when to speculate),
 /// <see cref="BargeIn"/> (pause, then resume or cut), the <see cref="ReplyRunner"/> (the agent's replies and what the
-/// caller heard of them) and the <see cref="IdleMonitor"/> (silence).
+/// caller heard of them), the <see cref="IdleMonitor"/> (silence) and the <see cref="CallEnder"/> (hang up or transfer).
 /// </summary>
 public sealed class StreamConversation
 {
@@ -111,8 +111,8 @@ public sealed class StreamConversation
             case Heard { Event: SpeechStarted } when _replies.Current is { Speculative: false, FirstFrameAt: not null }:
                 _bargeIn.Start();
                 break;
-            case Heard { Event: TranscriptUpdate update }:
-                await OnTranscriptAsync(update);
+            case Heard { Event: TranscriptUpdate update } when update.SpeechFinal || update.Text.Trim().Length > 0:
+                await OnTranscriptAsync(update.Text.Trim(), update);
                 break;
             case Heard { Event: UtteranceEnded } when _turn.Open && _turn.Text.Length > 0:
                 await EndTurnAsync();
@@ -158,14 +158,8 @@ public sealed class StreamConversation
     }
 
     /// <summary>Words over a reply cut it unless they are a backchannel; otherwise they are the caller's turn.</summary>
-    private async Task OnTranscriptAsync(TranscriptUpdate update)
+    private async Task OnTranscriptAsync(string text, TranscriptUpdate update)
     {
-        var text = update.Text.Trim();
-        if (text.Length == 0 && !update.SpeechFinal)
-        {
-            return;
-        }
-
         if (_replies.Current is { Speculative: false })
         {
             var verdict = _bargeIn.Hear(_turn.SaidOver(text), update.IsFinal);
