@@ -32,7 +32,7 @@ public sealed partial class CallControlConversation(
             {
                 switch (callEvent)
                 {
-                    case CallAnswered when session.Status == CallStatus.Dialing:
+                    case CallAnswered when session.Phase == CallPhase.Dialing:
                         session.MarkAnswered();
                         stats.CallAnswered();
                         if (!session.UseMediaStream)
@@ -84,7 +84,7 @@ public sealed partial class CallControlConversation(
     private async Task<CallEndReason?> ReplyAsync(CallSession session, string callerText, CancellationToken ct)
     {
         var started = time.GetTimestamp();
-        var latency = new TurnLatency { TurnDecided = TimeSpan.Zero };
+        TimeSpan? firstToken = null;
         var reply = new StringBuilder();
         CallEndReason? end = null;
         await foreach (var output in agent.ReplyOrFallbackAsync(session.RequestFor(callerText), _phrases.Fallback, e => LogAgentFailed(session.CallId, e.Provider, e), ct))
@@ -92,7 +92,7 @@ public sealed partial class CallControlConversation(
             switch (output)
             {
                 case TextDelta delta:
-                    latency.FirstToken ??= time.GetElapsedTime(started);
+                    firstToken ??= time.GetElapsedTime(started);
                     reply.Append(delta.Text);
                     break;
                 case EndCallRequested:
@@ -106,15 +106,16 @@ public sealed partial class CallControlConversation(
 
         var text = reply.ToString().Trim();
         session.AddToHistory(new ChatMessage(Speaker.Caller, callerText));
+        var timings = new TurnTimings(TimeSpan.Zero, firstToken, null, null, null);
         if (text.Length > 0)
         {
             await SpeakAsync(session, text, ct);
-            latency.FirstAgentFrame = time.GetElapsedTime(started);
-            stats.TurnMeasured(latency.FirstAgentFrame.Value);
-            LogTurn(session.CallId, latency);
+            timings = timings with { FirstAgentFrame = time.GetElapsedTime(started) };
+            stats.TurnMeasured(timings.FirstAgentFrame.Value);
+            LogTurn(session.CallId, timings);
         }
 
-        session.AddToHistory(new ChatMessage(Speaker.Agent, text), latency);
+        session.AddToHistory(new ChatMessage(Speaker.Agent, text), timings);
 
         if (end == CallEndReason.Transferred)
         {
@@ -126,7 +127,7 @@ public sealed partial class CallControlConversation(
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Call {CallId} turn: {Latency}")]
-    private partial void LogTurn(string callId, TurnLatency latency);
+    private partial void LogTurn(string callId, TurnTimings latency);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: the agent ({Provider}) failed, speaking the fallback line")]
     private partial void LogAgentFailed(string callId, string provider, ProviderException exception);

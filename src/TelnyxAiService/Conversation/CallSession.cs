@@ -5,7 +5,8 @@ using TelnyxAiService.Storage;
 
 namespace TelnyxAiService.Conversation;
 
-public enum CallStatus
+/// <summary>Where a live call is in its life (the stored status is <see cref="Storage.CallStatus"/>).</summary>
+public enum CallPhase
 {
     Dialing,
     Answered,
@@ -19,13 +20,16 @@ public enum CallStatus
 /// </summary>
 public sealed class CallSession : IDisposable
 {
-    private readonly Channel<CallEvent> _events = Channel.CreateBounded<CallEvent>(new BoundedChannelOptions(256) { SingleReader = true });
+    private readonly Channel<TelephonyEvent> _events = Channel.CreateBounded<TelephonyEvent>(new BoundedChannelOptions(256) { SingleReader = true });
     private readonly CancellationTokenSource _ending = new();
     private readonly List<ChatMessage> _history = [];
     private readonly Lock _gate = new();
     private readonly TaskCompletionSource<CallEndReason> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private DateTimeOffset _lastTurnEnded;
     private int _streamAttached;
+    private string? _callControlId;
+    private StreamConversation? _stream;
+    private CallPhase _phase = CallPhase.Dialing;
 
     /// <param name="greeting">What the agent says first on the call's media stream (or with speak, once answered).</param>
     /// <param name="streamToken">The stream's secret when the call already has one (taken over from another instance).</param>
@@ -59,12 +63,28 @@ public sealed class CallSession : IDisposable
 
     public DateTimeOffset CreatedAt { get; }
 
-    public string? CallControlId { get; set; }
+    /// <summary>Telnyx's id for the call's leg, once dialled or answered: every command about the call names it.</summary>
+    public string? CallControlId => Volatile.Read(ref _callControlId);
 
     /// <summary>The conversation on the call's media stream, while one is attached.</summary>
-    public StreamConversation? Stream { get; set; }
+    public StreamConversation? Stream => Volatile.Read(ref _stream);
 
-    public CallStatus Status { get; set; } = CallStatus.Dialing;
+    public CallPhase Phase
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _phase;
+            }
+        }
+    }
+
+    /// <summary>Telnyx named the call's leg (see <see cref="SessionRegistry.SetCallControlId"/>, which also finds the call by it).</summary>
+    public void SetCallControlId(string callControlId) => Volatile.Write(ref _callControlId, callControlId);
+
+    /// <summary>The conversation now on the call's media stream, or null once it has stopped.</summary>
+    public void SetStream(StreamConversation? conversation) => Volatile.Write(ref _stream, conversation);
 
     /// <summary>Claims the call's media stream for one connection; false while another connection holds it.</summary>
     public bool TryAttachStream() => Interlocked.Exchange(ref _streamAttached, 1) == 0;
@@ -88,10 +108,10 @@ public sealed class CallSession : IDisposable
     /// <summary>Completes with the reason once the call has ended.</summary>
     public Task<CallEndReason> Ended => _ended.Task;
 
-    public ChannelReader<CallEvent> Events => _events.Reader;
+    public ChannelReader<TelephonyEvent> Events => _events.Reader;
 
     /// <summary>Hands a telephony event to the session. A hangup ends the session at once, whatever it is doing.</summary>
-    public bool Post(CallEvent callEvent)
+    public bool Post(TelephonyEvent callEvent)
     {
         if (callEvent is CallHungUp hangup)
         {
@@ -107,12 +127,12 @@ public sealed class CallSession : IDisposable
     {
         lock (_gate)
         {
-            if (Status == CallStatus.Ended)
+            if (_phase == CallPhase.Ended)
             {
                 return;
             }
 
-            Status = CallStatus.Ended;
+            _phase = CallPhase.Ended;
             HangupCause = hangupCause;
         }
 
@@ -126,12 +146,12 @@ public sealed class CallSession : IDisposable
     {
         lock (_gate)
         {
-            if (Status != CallStatus.Dialing)
+            if (_phase != CallPhase.Dialing)
             {
                 return;
             }
 
-            Status = CallStatus.Answered;
+            _phase = CallPhase.Answered;
             AnsweredAt = Time.GetUtcNow();
             _lastTurnEnded = AnsweredAt.Value;
         }
@@ -150,7 +170,7 @@ public sealed class CallSession : IDisposable
             _history.AddRange(history);
             if (answeredAt is not null)
             {
-                Status = CallStatus.Answered;
+                _phase = CallPhase.Answered;
                 AnsweredAt = answeredAt;
                 _lastTurnEnded = Time.GetUtcNow();
             }
@@ -166,39 +186,21 @@ public sealed class CallSession : IDisposable
     }
 
     /// <summary>Adds a finished turn: what the caller said, or what the agent said and the caller heard.</summary>
-    /// <param name="latency">For an agent turn that answered the caller: how long each stage took.</param>
+    /// <param name="timings">For an agent turn that answered the caller: how long each stage took.</param>
     /// <remarks>The turn is queued for the store and never waited for: the conversation goes on at once.</remarks>
-    public void AddToHistory(ChatMessage message, TurnLatency? latency = null)
+    public void AddToHistory(ChatMessage message, TurnTimings? timings = null)
     {
         var now = Time.GetUtcNow();
         TurnRecord turn;
         lock (_gate)
         {
             turn = new TurnRecord(CallId, _history.Count, message.Speaker,
-                message.Text, _lastTurnEnded, now, message.Interrupted, Stored(latency));
+                message.Text, _lastTurnEnded, now, message.Interrupted, timings?.ToRecord() ?? new TurnLatency());
             _history.Add(message);
             _lastTurnEnded = now;
         }
 
         Writer?.TryAppendTurn(turn);
-    }
-
-    /// <summary>The cumulative stage times (from the end of the caller's speech) as the store's per-stage durations.</summary>
-    private static Storage.TurnLatency Stored(TurnLatency? latency)
-    {
-        if (latency is null)
-        {
-            return new Storage.TurnLatency();
-        }
-
-        static int? Between(TimeSpan? from, TimeSpan? to) => from is { } f && to is { } t ? (int)Math.Round((t - f).TotalMilliseconds) : null;
-        return new Storage.TurnLatency(
-            Between(TimeSpan.Zero, latency.TurnDecided),
-            Between(latency.TurnDecided, latency.FirstToken),
-            Between(latency.FirstToken, latency.FirstSentence),
-            Between(latency.FirstSentence, latency.FirstAudioByte),
-            Between(latency.FirstAudioByte, latency.FirstAgentFrame),
-            Between(TimeSpan.Zero, latency.FirstAgentFrame));
     }
 
     /// <summary>The history plus the caller's latest words, for the agent.</summary>

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using TelnyxAiService.Storage;
-using StoredStatus = TelnyxAiService.Storage.CallStatus;
 
 namespace TelnyxAiService.Conversation;
 
@@ -18,13 +17,13 @@ internal sealed partial class CallSupervisor(
     TimeProvider time,
     ILogger<CallSupervisor> logger) : IHostedService
 {
-    private readonly ConcurrentDictionary<string, Task<StoredStatus?>> _running = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task<CallStatus?>> _running = new(StringComparer.Ordinal);
 
     /// <returns>
     /// Completes once the call has ended and its end is stored, with the status it was stored with; null when it was
     /// handed over.
     /// </returns>
-    public Task<StoredStatus?> Start(CallSession session)
+    public Task<CallStatus?> Start(CallSession session)
     {
         registry.Add(session);
         stats.CallStarted();
@@ -34,13 +33,13 @@ internal sealed partial class CallSupervisor(
     }
 
     /// <summary>How a call that ended this way is stored.</summary>
-    public static StoredStatus StatusOf(CallEndReason reason, string? hangupCause, bool answered) => (reason, hangupCause) switch
+    public static CallStatus StatusOf(CallEndReason reason, string? hangupCause, bool answered) => (reason, hangupCause) switch
     {
-        (_, "user_busy") => StoredStatus.Busy,
-        (_, "no_answer" or "timeout") when !answered => StoredStatus.NoAnswer,
-        (CallEndReason.DialFailed, _) => StoredStatus.Failed,
-        _ when answered => StoredStatus.Completed,
-        _ => StoredStatus.Failed,
+        (_, "user_busy") => CallStatus.Busy,
+        (_, "no_answer" or "timeout") when !answered => CallStatus.NoAnswer,
+        (CallEndReason.DialFailed, _) => CallStatus.Failed,
+        _ when answered => CallStatus.Completed,
+        _ => CallStatus.Failed,
     };
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -83,7 +82,7 @@ internal sealed partial class CallSupervisor(
 
     public Task StopAsync(CancellationToken cancellationToken) => HandOverAllAsync(cancellationToken);
 
-    private async Task<StoredStatus?> RunAsync(CallSession session)
+    private async Task<CallStatus?> RunAsync(CallSession session)
     {
         await Task.Yield();
         try
@@ -100,7 +99,7 @@ internal sealed partial class CallSupervisor(
         }
 
         var reason = await session.Ended;
-        StoredStatus? status = reason == CallEndReason.HandedOver ? null : StatusOf(reason, session.HangupCause, Answered(session));
+        CallStatus? status = reason == CallEndReason.HandedOver ? null : StatusOf(reason, session.HangupCause, Answered(session));
         try
         {
             registry.Remove(session);
@@ -108,7 +107,7 @@ internal sealed partial class CallSupervisor(
             {
                 LogHandedOver(session.CallId);
             }
-            else if (status == StoredStatus.Completed)
+            else if (status == CallStatus.Completed)
             {
                 stats.CallCompleted();
             }

@@ -2,7 +2,8 @@ namespace TelnyxAiService.Conversation;
 
 /// <summary>
 /// One agent reply in flight on a media stream: its text as it is spoken sentence by sentence, which sentences the
-/// caller has heard (their marks came back), and the moments each stage first produced something.
+/// caller has heard (their marks came back), and the moments each stage first produced something. The speaker task and
+/// the conversation loop both touch it, so its state changes only through these methods, under one lock.
 /// </summary>
 public sealed class Reply(int id, string? callerText, string? fixedText, bool speculative, CancellationToken callEnding) : IDisposable
 {
@@ -10,6 +11,19 @@ public sealed class Reply(int id, string? callerText, string? fixedText, bool sp
     private readonly HashSet<int> _heard = [];
     private readonly Lock _gate = new();
     private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _cancellation = CancellationTokenSource.CreateLinkedTokenSource(callEnding);
+    private Task _run = Task.CompletedTask;
+    private bool _speculative = speculative;
+    private bool _allQueued;
+    private bool _spokenByTelephony;
+    private CallEndReason? _endsCall;
+    private DateTimeOffset _origin;
+    private bool _originProvisional;
+    private DateTimeOffset? _decidedAt;
+    private DateTimeOffset? _firstTokenAt;
+    private DateTimeOffset? _firstSentenceAt;
+    private DateTimeOffset? _firstAudioAt;
+    private DateTimeOffset? _firstFrameAt;
 
     public int Id { get; } = id;
 
@@ -20,48 +34,130 @@ public sealed class Reply(int id, string? callerText, string? fixedText, bool sp
     public string? FixedText { get; } = fixedText;
 
     /// <summary>Started on a stable interim transcript, before the caller finished: it must not be heard until promoted.</summary>
-    public bool Speculative { get; set; } = speculative;
-
-    public CancellationTokenSource Cancellation { get; } = CancellationTokenSource.CreateLinkedTokenSource(callEnding);
-
-    public Task Run { get; set; } = Task.CompletedTask;
+    public bool Speculative => Read(ref _speculative);
 
     /// <summary>Audio waits here until the reply may be heard.</summary>
     public Task Opened => _open.Task;
 
     public bool IsOpen => _open.Task.IsCompleted;
 
-    public bool EndCall { get; set; }
+    /// <summary>Text-to-speech failed and Telnyx speak said the rest.</summary>
+    public bool SpokenByTelephony => Read(ref _spokenByTelephony);
 
-    public CallEndReason EndReason { get; set; } = CallEndReason.AgentHangup;
+    /// <summary>How the call ends once this reply has been heard; null when the conversation goes on.</summary>
+    public CallEndReason? EndsCall
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _endsCall;
+            }
+        }
+    }
 
-    public bool Transfer { get; set; }
+    /// <summary>The first agent frame went out; null until then.</summary>
+    public DateTimeOffset? FirstFrameAt
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _firstFrameAt;
+            }
+        }
+    }
 
     /// <summary>Every sentence has been queued (or handed to Telnyx speak).</summary>
-    public bool AllQueued { get; set; }
+    public bool FullyHeard
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _allQueued && (_spokenByTelephony || _heard.Count >= _sentences.Count);
+            }
+        }
+    }
 
-    /// <summary>Text-to-speech failed and Telnyx speak said the rest.</summary>
-    public bool SpokenByTelephony { get; set; }
+    /// <summary>Starts speaking the reply; <paramref name="speak"/> runs until done or the reply is stopped.</summary>
+    public void Start(Func<CancellationToken, Task> speak) => _run = speak(_cancellation.Token);
 
-    /// <summary>When the caller stopped speaking (the turn's latency origin).</summary>
-    public DateTimeOffset Origin { get; set; }
+    /// <summary>Stops the reply and waits until its speaker has let go.</summary>
+    public async Task StopAsync()
+    {
+        await _cancellation.CancelAsync();
+        await _run;
+        Dispose();
+    }
 
-    /// <summary>The caller was still heard when the turn was decided; <see cref="Origin"/> is corrected when they stop.</summary>
-    public bool OriginProvisional { get; set; }
+    /// <summary>Stops a reply that cannot have sent audio without waiting for it; the task completes once it has let go.</summary>
+    public Task Discard()
+    {
+        _cancellation.Cancel();
+        return _run.ContinueWith(_ => Dispose(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+    }
 
-    public DateTimeOffset? DecidedAt { get; set; }
-
-    public DateTimeOffset? FirstTokenAt { get; set; }
-
-    public DateTimeOffset? FirstSentenceAt { get; set; }
-
-    public DateTimeOffset? FirstAudioAt { get; set; }
-
-    public DateTimeOffset? FirstFrameAt { get; set; }
-
-    public DateTimeOffset? OpenAt { get; set; }
+    /// <summary>The speculation guessed the caller's words: this reply now answers the turn.</summary>
+    public void Promote() => Write(ref _speculative, false);
 
     public void Open() => _open.TrySetResult();
+
+    /// <summary>Ends the call once heard; a transfer the agent asked for wins over a hangup.</summary>
+    public void EndCallAfter(CallEndReason reason)
+    {
+        lock (_gate)
+        {
+            _endsCall = _endsCall == CallEndReason.Transferred ? _endsCall : reason;
+        }
+    }
+
+    public void AllQueued() => Write(ref _allQueued, true);
+
+    public void SpokeByTelephony() => Write(ref _spokenByTelephony, true);
+
+    /// <summary>Sets the turn's latency origin; a provisional one (the caller was still heard) is corrected by <see cref="CallerStopped"/>.</summary>
+    public void SetOrigin(DateTimeOffset origin, bool provisional)
+    {
+        lock (_gate)
+        {
+            _origin = origin;
+            _originProvisional = provisional;
+        }
+    }
+
+    /// <summary>The caller's speech ended: a provisional origin becomes the moment they stopped.</summary>
+    public void CallerStopped(DateTimeOffset lastVoiceAt)
+    {
+        lock (_gate)
+        {
+            if (_originProvisional)
+            {
+                _origin = lastVoiceAt;
+                _originProvisional = false;
+            }
+        }
+    }
+
+    /// <summary>When the reply may be heard: at once for a fixed line, after the hold from the origin for an answer.</summary>
+    public DateTimeOffset OpenAt(DateTimeOffset now, TimeSpan hold)
+    {
+        lock (_gate)
+        {
+            return CallerText is null ? now : _origin + hold;
+        }
+    }
+
+    public void Decided(DateTimeOffset at) => Stamp(ref _decidedAt, at);
+
+    public void FirstToken(DateTimeOffset at) => Stamp(ref _firstTokenAt, at);
+
+    public void FirstSentence(DateTimeOffset at) => Stamp(ref _firstSentenceAt, at);
+
+    public void FirstAudio(DateTimeOffset at) => Stamp(ref _firstAudioAt, at);
+
+    /// <summary>Notes the first agent frame on the wire; false when one was already noted.</summary>
+    public bool FirstFrame(DateTimeOffset at) => Stamp(ref _firstFrameAt, at);
 
     public int AddSentence(string sentence)
     {
@@ -80,17 +176,6 @@ public sealed class Reply(int id, string? callerText, string? fixedText, bool sp
         }
     }
 
-    public bool FullyHeard
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return AllQueued && (SpokenByTelephony || _heard.Count >= _sentences.Count);
-            }
-        }
-    }
-
     /// <summary>The sentences the caller heard in full, in order.</summary>
     public string HeardText(bool all)
     {
@@ -100,14 +185,13 @@ public sealed class Reply(int id, string? callerText, string? fixedText, bool sp
         }
     }
 
-    public TurnLatency Latency() => new()
+    public TurnTimings Timings()
     {
-        TurnDecided = Since(DecidedAt),
-        FirstToken = Since(FirstTokenAt),
-        FirstSentence = Since(FirstSentenceAt),
-        FirstAudioByte = Since(FirstAudioAt),
-        FirstAgentFrame = Since(FirstFrameAt),
-    };
+        lock (_gate)
+        {
+            return new(Since(_decidedAt), Since(_firstTokenAt), Since(_firstSentenceAt), Since(_firstAudioAt), Since(_firstFrameAt));
+        }
+    }
 
     public static string MarkName(int reply, int sentence) => $"r{reply}s{sentence}";
 
@@ -120,7 +204,37 @@ public sealed class Reply(int id, string? callerText, string? fixedText, bool sp
             && int.TryParse(name.AsSpan(s + 1), out sentence);
     }
 
-    public void Dispose() => Cancellation.Dispose();
+    public void Dispose() => _cancellation.Dispose();
 
-    private TimeSpan? Since(DateTimeOffset? at) => at is { } t ? (t > Origin ? t - Origin : TimeSpan.Zero) : null;
+    private bool Read(ref bool field)
+    {
+        lock (_gate)
+        {
+            return field;
+        }
+    }
+
+    private void Write(ref bool field, bool value)
+    {
+        lock (_gate)
+        {
+            field = value;
+        }
+    }
+
+    private bool Stamp(ref DateTimeOffset? field, DateTimeOffset at)
+    {
+        lock (_gate)
+        {
+            if (field is not null)
+            {
+                return false;
+            }
+
+            field = at;
+            return true;
+        }
+    }
+
+    private TimeSpan? Since(DateTimeOffset? at) => at is { } t ? (t > _origin ? t - _origin : TimeSpan.Zero) : null;
 }

@@ -33,7 +33,7 @@ internal sealed partial class ReplySpeaker(CallSession session, ICallAudio audio
                     var rest = string.Join(' ', [sentence, .. await RemainingAsync(sentences.Reader, writing, ct)]);
                     await reply.Opened.WaitAsync(ct);
                     await _services.CallControl.SpeakAsync(_session.CallControlId!, rest, _services.Options.Language, ct);
-                    reply.SpokenByTelephony = true;
+                    reply.SpokeByTelephony();
                     break;
                 }
 
@@ -73,7 +73,7 @@ internal sealed partial class ReplySpeaker(CallSession session, ICallAudio audio
         {
             await foreach (var chunk in _services.TextToSpeech.SynthesizeAsync(sentence, _audio.Format, ct))
             {
-                reply.FirstAudioAt ??= _time.GetUtcNow();
+                reply.FirstAudio(_time.GetUtcNow());
                 any = true;
                 await reply.Opened.WaitAsync(ct);
                 await _audio.SendAudioAsync(chunk, ct);
@@ -108,19 +108,19 @@ internal sealed partial class ReplySpeaker(CallSession session, ICallAudio audio
                     switch (output)
                     {
                         case TextDelta delta:
-                            reply.FirstTokenAt ??= _time.GetUtcNow();
+                            reply.FirstToken(_time.GetUtcNow());
                             foreach (var piece in chunker.Push(delta.Text))
                             {
-                                reply.FirstSentenceAt ??= _time.GetUtcNow();
+                                reply.FirstSentence(_time.GetUtcNow());
                                 await sentences.WriteAsync(piece, ct);
                             }
 
                             break;
                         case EndCallRequested:
-                            reply.EndCall = true;
+                            reply.EndCallAfter(CallEndReason.AgentHangup);
                             break;
-                        case TransferRequested:
-                            reply.Transfer = _services.Options.TransferNumber is not null;
+                        case TransferRequested when _services.Options.TransferNumber is not null:
+                            reply.EndCallAfter(CallEndReason.Transferred);
                             break;
                     }
                 }
@@ -128,7 +128,7 @@ internal sealed partial class ReplySpeaker(CallSession session, ICallAudio audio
 
             if (chunker.Flush() is { } rest)
             {
-                reply.FirstSentenceAt ??= _time.GetUtcNow();
+                reply.FirstSentence(_time.GetUtcNow());
                 await sentences.WriteAsync(rest, ct);
             }
         }

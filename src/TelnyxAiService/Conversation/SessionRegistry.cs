@@ -47,7 +47,7 @@ public sealed class SessionRegistry
 
     public void SetCallControlId(CallSession session, string callControlId)
     {
-        session.CallControlId = callControlId;
+        session.SetCallControlId(callControlId);
         _byCallControlId[callControlId] = session;
     }
 

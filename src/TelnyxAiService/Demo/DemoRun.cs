@@ -17,7 +17,7 @@ namespace TelnyxAiService.Demo;
 internal sealed record DemoOptions(string PersonaPath, string? WavPath = null);
 
 /// <summary>One caller turn as the service heard it and the agent's answer (with its latency when it was measured).</summary>
-internal sealed record DemoExchange(string Heard, string Reply, bool ReplyInterrupted, TurnLatency? Latency);
+internal sealed record DemoExchange(string Heard, string Reply, bool ReplyInterrupted, TurnTimings? Latency);
 
 internal sealed record DemoResult(int ExitCode, IReadOnlyList<ChatMessage> History, IReadOnlyList<DemoExchange> Exchanges, int BargeIns, WordAccuracy? Accuracy, string? WavPath);
 

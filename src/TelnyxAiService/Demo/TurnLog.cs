@@ -4,7 +4,7 @@ namespace TelnyxAiService.Demo;
 
 /// <summary>
 /// Collects each turn's latency breakdown from the service's own log event ("Call … reply N: decided=… voice=…"),
-/// which carries the <see cref="TurnLatency"/> as a structured field, in the order the turns were measured; and counts
+/// which carries the <see cref="TurnTimings"/> as a structured field, in the order the turns were measured; and counts
 /// barge-ins ("the caller interrupted reply N"), which show even when the caller cut the agent before a whole sentence
 /// was heard (such a reply leaves nothing in the history).
 /// </summary>
@@ -12,7 +12,7 @@ internal sealed class TurnLog : ILoggerProvider, ILogger
 {
     public static readonly string Category = typeof(StreamConversation).FullName!;
 
-    private readonly Queue<TurnLatency> _turns = new();
+    private readonly Queue<TurnTimings> _turns = new();
     private readonly Lock _gate = new();
     private int _bargeIns;
 
@@ -21,7 +21,7 @@ internal sealed class TurnLog : ILoggerProvider, ILogger
     public ILogger CreateLogger(string categoryName) => categoryName == Category ? this : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
     /// <summary>The oldest measured turn not taken yet, if any.</summary>
-    public TurnLatency? TryTake()
+    public TurnTimings? TryTake()
     {
         lock (_gate)
         {
@@ -36,7 +36,7 @@ internal sealed class TurnLog : ILoggerProvider, ILogger
             Interlocked.Increment(ref _bargeIns);
         }
 
-        if (state is IReadOnlyList<KeyValuePair<string, object?>> fields && fields.FirstOrDefault(f => f.Key == "Latency").Value is TurnLatency latency)
+        if (state is IReadOnlyList<KeyValuePair<string, object?>> fields && fields.FirstOrDefault(f => f.Key == "Latency").Value is TurnTimings latency)
         {
             lock (_gate)
             {

@@ -77,7 +77,7 @@ public static partial class TelnyxWebhookEndpoint
             return Ack("answering");
         }
 
-        if (ToCallEvent(webhook) is not { } callEvent)
+        if (ToTelephonyEvent(webhook) is not { } callEvent)
         {
             return Ack("ignored");
         }
@@ -126,7 +126,7 @@ public static partial class TelnyxWebhookEndpoint
     internal static void DeliverRelayed(string body, SessionRegistry sessions)
     {
         if (TelnyxWebhookEvent.TryParse(Encoding.UTF8.GetBytes(body), out var webhook, out _)
-            && ToCallEvent(webhook) is { } callEvent
+            && ToTelephonyEvent(webhook) is { } callEvent
             && sessions.Find(webhook.ClientState, webhook.CallControlId) is { } session)
         {
             session.Post(callEvent);
@@ -148,7 +148,7 @@ public static partial class TelnyxWebhookEndpoint
 
     private static IResult Ack(string status) => Results.Json(new WebhookAck(status), TelnyxJson.Default.WebhookAck);
 
-    private static CallEvent? ToCallEvent(TelnyxWebhookEvent webhook) => webhook.EventType switch
+    private static TelephonyEvent? ToTelephonyEvent(TelnyxWebhookEvent webhook) => webhook.EventType switch
     {
         "call.answered" => new CallAnswered(),
         "call.speak.ended" => new SpeakEnded(),

@@ -63,20 +63,17 @@ public static partial class MediaStreamEndpoint
         }
 
         LogStreamStarted(logger, session.CallId, format.ToString());
-        var recorder = recordings.CreateRecorder(format);
-        var connection = new TelnyxMediaConnection(socket, format, session.CallId, clock, time, refusals, logger, recorder);
+        CallRecorder? recorder = null;
+        TelnyxMediaConnection? connection = null;
         try
         {
+            recorder = recordings.CreateRecorder(format);
+            connection = new TelnyxMediaConnection(socket, format, session.CallId, clock, time, refusals, logger, recorder);
             await ConverseAsync(session, connection, conversations, cts, logger);
         }
         finally
         {
-            if (recorder is not null)
-            {
-                recordings.TryEnqueue(session.CallId, recorder);
-            }
-
-            await EndAsync(session, connection.Stopped, conversations.CallControl, time, logger);
+            await EndAsync(session, connection?.Stopped == true, recorder, recordings, conversations.CallControl, time, logger);
         }
     }
 
@@ -102,24 +99,34 @@ public static partial class MediaStreamEndpoint
     }
 
     /// <summary>
-    /// Ends the session unless the call already ended: the caller hung up (stop), or the stream broke and we hang up
-    /// (ending first, so the hangup Telnyx reports back cannot pass for the caller's).
+    /// The one place a started stream ends, whatever threw before: its recording is queued, then the session ends unless
+    /// the call already ended: the caller hung up (stop), or the stream broke and we hang up (ending first, so the hangup
+    /// Telnyx reports back cannot pass for the caller's).
     /// </summary>
-    private static async Task EndAsync(CallSession session, bool stopped, ICallControl callControl, TimeProvider time, ILogger logger)
+    private static async Task EndAsync(CallSession session, bool stopped, CallRecorder? recorder, RecordingUploader recordings, ICallControl callControl, TimeProvider time, ILogger logger)
     {
-        if (session.Status == CallStatus.Ended)
+        try
         {
-            return;
+            if (recorder is not null)
+            {
+                recordings.TryEnqueue(session.CallId, recorder);
+            }
         }
-
-        if (stopped)
+        finally
         {
-            session.End(CallEndReason.RemoteHangup);
-            return;
+            if (session.Phase != CallPhase.Ended)
+            {
+                if (stopped)
+                {
+                    session.End(CallEndReason.RemoteHangup);
+                }
+                else
+                {
+                    session.End(CallEndReason.StreamFailed);
+                    await HangUpQuietlyAsync(callControl, session, time, logger);
+                }
+            }
         }
-
-        session.End(CallEndReason.StreamFailed);
-        await HangUpQuietlyAsync(callControl, session, time, logger);
     }
 
     private static async Task HangUpQuietlyAsync(ICallControl callControl, CallSession session, TimeProvider time, ILogger logger)

@@ -1,0 +1,33 @@
+namespace TelnyxAiService.Conversation;
+
+/// <summary>
+/// One turn's latency breakdown, from our own clock: how long after the end of the caller's speech each stage first
+/// produced something. The origin is the last speech frame our detector saw (or the transcript event in Call Control
+/// mode). Null means the stage did not happen.
+/// </summary>
+/// <param name="FirstAgentFrame">Voice to voice: the first agent frame on the wire (or the speak command sent).</param>
+public sealed record TurnTimings(
+    TimeSpan? TurnDecided,
+    TimeSpan? FirstToken,
+    TimeSpan? FirstSentence,
+    TimeSpan? FirstAudioByte,
+    TimeSpan? FirstAgentFrame)
+{
+    /// <summary>The stored form: the duration of each stage rather than the time since the origin.</summary>
+    public Storage.TurnLatency ToRecord()
+    {
+        static int? Between(TimeSpan? from, TimeSpan? to) => from is { } f && to is { } t ? (int)Math.Round((t - f).TotalMilliseconds) : null;
+        return new Storage.TurnLatency(
+            Between(TimeSpan.Zero, TurnDecided),
+            Between(TurnDecided, FirstToken),
+            Between(FirstToken, FirstSentence),
+            Between(FirstSentence, FirstAudioByte),
+            Between(FirstAudioByte, FirstAgentFrame),
+            Between(TimeSpan.Zero, FirstAgentFrame));
+    }
+
+    public override string ToString() =>
+        $"decided={Ms(TurnDecided)} token={Ms(FirstToken)} sentence={Ms(FirstSentence)} tts={Ms(FirstAudioByte)} voice={Ms(FirstAgentFrame)}";
+
+    private static string Ms(TimeSpan? value) => value is { } v ? $"{v.TotalMilliseconds:0}ms" : "-";
+}

@@ -1,0 +1,152 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using TelnyxAiService.Audio;
+using TelnyxAiService.Conversation;
+using TelnyxAiService.Llm;
+using TelnyxAiService.Providers;
+using TelnyxAiService.Speech;
+using TelnyxAiService.Telephony;
+using TelnyxAiService.Voice;
+
+namespace TelnyxAiService.Tests.Conversation.Parts;
+
+/// <summary>The call audio as the parts see it: what they asked of it, in order.</summary>
+internal sealed class RecordingAudio : ICallAudio
+{
+    private readonly Channel<AudioFrame> _caller = Channel.CreateUnbounded<AudioFrame>();
+    private readonly Channel<CallAudioSignal> _signals = Channel.CreateUnbounded<CallAudioSignal>();
+
+    public List<string> Log { get; } = [];
+
+    public AudioFormat Format => AudioFormat.Pcmu8k;
+
+    public ChannelReader<AudioFrame> CallerAudio => _caller.Reader;
+
+    public ChannelReader<CallAudioSignal> Signals => _signals.Reader;
+
+    public ValueTask SendAudioAsync(ReadOnlyMemory<byte> audio, CancellationToken cancellationToken)
+    {
+        Add("audio");
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask SendMarkAsync(string name, CancellationToken cancellationToken)
+    {
+        Add($"mark {name}");
+        return ValueTask.CompletedTask;
+    }
+
+    public void Pause() => Add("pause");
+
+    public void Resume() => Add("resume");
+
+    public Task ClearAsync(CancellationToken cancellationToken)
+    {
+        Add("clear");
+        return Task.CompletedTask;
+    }
+
+    public string[] Snapshot()
+    {
+        lock (Log)
+        {
+            return [.. Log];
+        }
+    }
+
+    private void Add(string entry)
+    {
+        lock (Log)
+        {
+            Log.Add(entry);
+        }
+    }
+}
+
+/// <summary>Says every sentence as one chunk of audio at once.</summary>
+internal sealed class InstantVoice : ITextToSpeech
+{
+    public async IAsyncEnumerable<ReadOnlyMemory<byte>> SynthesizeAsync(string text, AudioFormat format, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        yield return new byte[format.FrameBytes];
+    }
+}
+
+/// <summary>Answers every request with the same text, then whatever else it was given (tools).</summary>
+internal sealed class ScriptedAgent(string text, params AgentOutput[] then) : IAgent
+{
+    public async IAsyncEnumerable<AgentOutput> ReplyAsync(AgentRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        yield return new TextDelta(text);
+        foreach (var output in then)
+        {
+            yield return output;
+        }
+    }
+}
+
+internal sealed class SilentEars : ISpeechToText
+{
+    public async IAsyncEnumerable<SpeechEvent> TranscribeAsync(AudioFormat format, IAsyncEnumerable<AudioFrame> callerAudio, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var _ in callerAudio.WithCancellation(cancellationToken))
+        {
+        }
+
+        yield break;
+    }
+}
+
+/// <summary>Records hang-ups and transfers; fails them when told to.</summary>
+internal sealed class RecordingCallControl(bool fail = false) : ICallControl
+{
+    public List<string> Commands { get; } = [];
+
+    public Task HangupAsync(string callControlId, CancellationToken cancellationToken) => Record($"hangup {callControlId}");
+
+    public Task TransferAsync(string callControlId, string to, CancellationToken cancellationToken) => Record($"transfer {callControlId} {to}");
+
+    public Task SpeakAsync(string callControlId, string text, string language, CancellationToken cancellationToken) => Record($"speak {text}");
+
+    public Task<DialResult> DialAsync(DialRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task AnswerAsync(string callControlId, string callId, MediaStreamRequest? stream, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task StartStreamingAsync(string callControlId, MediaStreamRequest stream, string commandId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task StartTranscriptionAsync(string callControlId, string language, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task StopTranscriptionAsync(string callControlId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task StartPlaybackAsync(string callControlId, Uri audioUrl, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task<CallState> GetCallAsync(string callControlId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    private Task Record(string command)
+    {
+        Commands.Add(command);
+        return fail ? Task.FromException(new ProviderException("telnyx", "refused", retryable: false)) : Task.CompletedTask;
+    }
+}
+
+internal static class Parts
+{
+    public static CallSession Session(TimeProvider time)
+    {
+        var session = new CallSession("call-1", "+34600111222", new CallBrief("Ana", "", "en", ""), "Hello there.", useMediaStream: true, time.GetUtcNow()) { Time = time };
+        session.SetCallControlId("cc-1");
+        return session;
+    }
+
+    public static ConversationServices Services(TimeProvider time, IAgent agent, ICallControl callControl, string? transferNumber = null) => new(
+        new SilentEars(),
+        new InstantVoice(),
+        agent,
+        callControl,
+        new ConversationOptions("en", "Be brief.", transferNumber, TimeSpan.FromSeconds(15), TimeSpan.FromMinutes(15), TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(600), TimeSpan.FromMilliseconds(700)),
+        new CallStats(),
+        time,
+        Microsoft.Extensions.Logging.Abstractions.NullLogger<StreamConversation>.Instance);
+}
