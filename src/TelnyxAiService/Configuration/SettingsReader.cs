@@ -80,6 +80,21 @@ public sealed class SettingsReader(IConfiguration configuration)
         return language;
     }
 
+    /// <summary>TRANSFER_NUMBER, where the agent may transfer the caller (E.164); null: no transfer is offered.</summary>
+    public string? TransferNumber()
+    {
+        var transfer = Optional("TRANSFER_NUMBER");
+        if (transfer is not null && !Telephony.PhoneNumber.IsE164(transfer))
+        {
+            throw new InvalidSettingException("TRANSFER_NUMBER", $"must be E.164 ('+' and 8 to 15 digits), got '{transfer}'");
+        }
+
+        return transfer;
+    }
+
+    /// <summary>MAX_CALL_SECONDS (default 900): the longest a call may last before the agent says goodbye.</summary>
+    public TimeSpan MaxCallDuration() => TimeSpan.FromSeconds(Int("MAX_CALL_SECONDS", 900, 10, 14400));
+
     /// <summary>An absolute URL whose scheme is one of <paramref name="schemes"/>; a trailing slash is removed.</summary>
     public Uri? Url(string name, string? fallback, params string[] schemes)
     {

@@ -1,5 +1,4 @@
 using TelnyxAiService.Configuration;
-using TelnyxAiService.Telephony;
 
 namespace TelnyxAiService.Conversation;
 
@@ -18,18 +17,12 @@ public sealed record ConversationOptions(
     {
         var language = settings.AgentLanguage();
 
-        var transfer = settings.Optional("TRANSFER_NUMBER");
-        if (transfer is not null && !PhoneNumber.IsE164(transfer))
-        {
-            throw new InvalidSettingException("TRANSFER_NUMBER", $"must be E.164 ('+' and 8 to 15 digits), got '{transfer}'");
-        }
-
         return new ConversationOptions(
             language,
             ReadPrompt(settings) ?? Phrases.For(language).Instructions,
-            transfer,
+            settings.TransferNumber(),
             TimeSpan.FromSeconds(settings.Int("IDLE_TIMEOUT_SECONDS", 15, 3, 600)),
-            TimeSpan.FromSeconds(settings.Int("MAX_CALL_SECONDS", 900, 10, 14400)),
+            settings.MaxCallDuration(),
             TimeSpan.FromMilliseconds(settings.Int("SPECULATIVE_REPLY_MS", 250, 0, 5000)),
             TimeSpan.FromMilliseconds(settings.Int("TURN_HOLD_MS", 600, 0, 5000)),
             TimeSpan.FromMilliseconds(settings.Int("BARGE_IN_GRACE_MS", 700, 100, 5000)));

@@ -36,7 +36,7 @@ public sealed record RecordingOptions(string? Bucket, string Region, Uri? Endpoi
             settings.Url("S3_ENDPOINT_URL", null, "http", "https"),
             settings.Text("S3_PREFIX", "calls/").TrimStart('/'),
             directory is null ? null : Path.GetFullPath(directory),
-            TimeSpan.FromSeconds(settings.Int("MAX_CALL_SECONDS", 900, 10, 14400) + 60));
+            settings.MaxCallDuration() + TimeSpan.FromMinutes(1));
     }
 
     /// <summary>Whether calls are recorded at all.</summary>

@@ -1,5 +1,4 @@
 using TelnyxAiService.Configuration;
-using TelnyxAiService.Telephony;
 
 namespace TelnyxAiService.Llm.Claude;
 
@@ -27,18 +26,12 @@ public sealed record ClaudeOptions(
             throw new InvalidSettingException("ANTHROPIC_BASE_URL", $"must not end in /v1 (the client adds /v1/messages), got '{baseUrl}'");
         }
 
-        var transfer = settings.Optional("TRANSFER_NUMBER");
-        if (transfer is not null && !PhoneNumber.IsE164(transfer))
-        {
-            throw new InvalidSettingException("TRANSFER_NUMBER", $"must be E.164 ('+' and 8 to 15 digits), got '{transfer}'");
-        }
-
         return new ClaudeOptions(
             settings.Optional("ANTHROPIC_API_KEY"),
             baseUrl,
             settings.Text("CLAUDE_MODEL", "claude-haiku-4-5"),
             settings.Int("CLAUDE_MAX_TOKENS", 300, 1, 64000),
-            transfer,
+            settings.TransferNumber(),
             TimeSpan.FromMilliseconds(settings.Int("CLAUDE_FIRST_TOKEN_TIMEOUT_MS", 4000, 100, 120000)));
     }
 }
