@@ -10,12 +10,12 @@ public sealed record AgentAnswer(string Text, AgentOutput? Tool = null, bool Fai
 /// <summary>The agent: answers as the test's function says and records each request with the history it carried.</summary>
 internal sealed class FakeAgent(TimelineLog log, Func<AgentRequest, AgentAnswer> answer) : IAgent
 {
-    public List<(int Ms, AgentRequest Request)> Requests { get; } = [];
+    public List<AgentRequest> Requests { get; } = [];
 
     public async IAsyncEnumerable<AgentOutput> ReplyAsync(AgentRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        Requests.Add((log.Now, request));
-        log.Add($"agent asked: {request.History[^1].Text}");
+        Requests.Add(request);
+        log.Add($"asked {request.History[^1].Text}");
         var reply = answer(request);
         if (reply.Fails)
         {

@@ -43,7 +43,10 @@ public static class Timeline
 
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(TickMs);
 
-    /// <summary>Plays the script until <paramref name="untilMs"/> or the end of the call; then Telnyx stops the stream.</summary>
+    /// <summary>
+    /// Plays the script until <paramref name="untilMs"/> or the end of the call; then Telnyx stops the stream. The
+    /// test's output shows the whole timeline.
+    /// </summary>
     public static Task<TimelineResult> PlayAsync(TimelineScript script, int untilMs, TimelineSetup? setup = null) =>
         SettlingLoop.RunAsync(loop => PlayAsync(loop, script, untilMs, setup ?? new TimelineSetup()));
 
@@ -85,7 +88,9 @@ public static class Timeline
 
         await running.WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
         CallEndReason? ended = session.Ended.IsCompleted ? await session.Ended : null;
-        return new TimelineResult(log, agent.Requests.Select(r => r.Request).ToList(), session.History(), ended);
+        var result = new TimelineResult(log, agent.Requests, session.History(), ended);
+        TestContext.Current.TestOutputHelper?.WriteLine(result.ToString());
+        return result;
     }
 
     /// <summary>
