@@ -17,8 +17,8 @@ internal sealed class FakeCallAudio(TimelineLog log) : ICallAudio
     private static readonly byte[] Voice = Tone(amplitude: 8000);
     private static readonly byte[] Quiet = Tone(amplitude: 8);
 
-    private readonly Channel<AudioFrame> _caller = Channel.CreateBounded<AudioFrame>(256);
-    private readonly Channel<CallAudioSignal> _signals = Channel.CreateBounded<CallAudioSignal>(256);
+    private readonly InlineChannel<AudioFrame> _caller = new();
+    private readonly InlineChannel<CallAudioSignal> _signals = new();
     private readonly Queue<(byte[]? Frame, string? Mark)> _queue = new();
     private int _queuedFrames;
     private TaskCompletionSource? _room;
@@ -27,9 +27,9 @@ internal sealed class FakeCallAudio(TimelineLog log) : ICallAudio
 
     public AudioFormat Format => AudioFormat.Pcmu8k;
 
-    public ChannelReader<AudioFrame> CallerAudio => _caller.Reader;
+    public ChannelReader<AudioFrame> CallerAudio => _caller;
 
-    public ChannelReader<CallAudioSignal> Signals => _signals.Reader;
+    public ChannelReader<CallAudioSignal> Signals => _signals;
 
     public async ValueTask SendAudioAsync(ReadOnlyMemory<byte> audio, CancellationToken cancellationToken)
     {
@@ -38,7 +38,7 @@ internal sealed class FakeCallAudio(TimelineLog log) : ICallAudio
         {
             while (_queuedFrames >= QueueFrames)
             {
-                _room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _room ??= new TaskCompletionSource();
                 await _room.Task.WaitAsync(cancellationToken);
             }
 
@@ -82,9 +82,9 @@ internal sealed class FakeCallAudio(TimelineLog log) : ICallAudio
     }
 
     /// <summary>The caller's audio for the 20 ms that just passed: voice our detector hears, or line noise.</summary>
-    public void HearCaller(bool voice) => Assert.True(_caller.Writer.TryWrite(new AudioFrame(Format, voice ? Voice : Quiet)));
+    public void HearCaller(bool voice) => _caller.Write(new AudioFrame(Format, voice ? Voice : Quiet));
 
-    public void Signal(CallAudioSignal signal) => Assert.True(_signals.Writer.TryWrite(signal));
+    public void Signal(CallAudioSignal signal) => _signals.Write(signal);
 
     /// <summary>Plays the next 20 ms of agent audio, starting now; marks reached by then are echoed first.</summary>
     public void Play(DateTimeOffset now)
