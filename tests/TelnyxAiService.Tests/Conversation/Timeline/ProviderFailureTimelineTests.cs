@@ -1,0 +1,56 @@
+using TelnyxAiService.Conversation;
+using TelnyxAiService.Llm;
+
+namespace TelnyxAiService.Tests.Conversation.Timeline;
+
+/// <summary>A vendor failing mid-call, on the fake clock: the caller still hears something, and a lost recogniser ends the call.</summary>
+[Collection(nameof(TimelineCollection))]
+public sealed class ProviderFailureTimelineTests
+{
+    private const string Question = "What are your opening hours";
+    private const string Answer = "We open at eight. We close at six in the evening on weekdays.";
+    private static readonly Phrases English = Phrases.For("en");
+
+    [Fact]
+    public async Task RecogniserLostDuringReply_ReplyCutLineFailedGoodbyeAndHangup()
+    {
+        var result = await Timeline.PlayAsync(
+            new TimelineScript()
+                .Says(1000, 2000, Question)
+                .RecogniserLost(3200),
+            untilMs: 12_000,
+            new TimelineSetup { Agent = _ => new AgentAnswer(Answer) });
+
+        Assert.Equal(CallEndReason.StreamFailed, result.EndReason);
+        Assert.Equal(3200, Assert.Single(result.All("clear")).Ms);
+        Assert.Equal(English.StreamFailed, string.Join(' ', result.WholeSentencesFrom(3200)));
+        Assert.Equal(result.All("mark")[^1].Ms, Assert.Single(result.All("hangup")).Ms);
+    }
+
+    [Fact]
+    public async Task VoiceFailsForAReply_TelnyxSpeakSaysItOnceTheTurnHoldHasPassed()
+    {
+        const string answer = "We open at eight.";
+        var result = await Timeline.PlayAsync(
+            new TimelineScript().Says(1000, 2000, Question),
+            untilMs: 5000,
+            new TimelineSetup { Agent = _ => new AgentAnswer(answer), VoiceFails = text => text == answer });
+
+        var speak = Assert.Single(result.All("speak"));
+        Assert.Equal((2800, $"speak {answer}"), (speak.Ms, speak.What));
+        Assert.DoesNotContain(result.Heard, h => h.FromMs > 2000);
+        Assert.Equal(new ChatMessage(Speaker.Agent, answer), result.History[^1]);
+    }
+
+    [Fact]
+    public async Task AgentFails_FallbackLineHeard()
+    {
+        var result = await Timeline.PlayAsync(
+            new TimelineScript().Says(1000, 2000, Question),
+            untilMs: 8000,
+            new TimelineSetup { Agent = _ => new AgentAnswer("", Fails: true) });
+
+        Assert.Equal(English.Fallback, string.Join(' ', result.WholeSentencesFrom(2000)));
+        Assert.Equal([new(Speaker.Caller, Question), new(Speaker.Agent, English.Fallback)], result.History.TakeLast(2));
+    }
+}
