@@ -103,7 +103,7 @@ public static class Timeline
         {
             Time = time,
         };
-        session.CallControlId = "v3:timeline";
+        session.SetCallControlId("v3:timeline");
         return session;
     }
 }
