@@ -120,8 +120,10 @@ internal sealed class FakeCallAudio(TimelineLog log) : ICallAudio
 
     private void WakeSender()
     {
-        _room?.TrySetResult();
+        // Cleared first: the sender may run inline here and need a new wait.
+        var room = _room;
         _room = null;
+        room?.TrySetResult();
     }
 
     /// <summary>A 20 ms 400 Hz tone in PCMU; loud enough is speech to our detector, 8 is the line's hiss.</summary>
