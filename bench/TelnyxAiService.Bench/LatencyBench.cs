@@ -62,7 +62,7 @@ internal static partial class LatencyBench
         }
 
         report.AppendLine();
-        report.AppendLine("The service log columns are the service's own per-turn clock (TurnLatency), from the last speech frame its voice detector saw; \"voice\" is the first agent frame it sent.");
+        report.AppendLine("The service log columns are the service's own per-turn clock (TurnTimings), from the last speech frame its voice detector saw; \"voice\" is the first agent frame it sent.");
         report.AppendLine();
         LastDefaultsP50 = baseline;
         return report.ToString();
