@@ -30,16 +30,30 @@ public sealed class ProviderFailureTimelineTests
     [Fact]
     public async Task VoiceFailsForAReply_TelnyxSpeakSaysItOnceTheTurnHoldHasPassed()
     {
-        const string answer = "We open at eight.";
         var result = await Timeline.PlayAsync(
             new TimelineScript().Says(1000, 2000, Question),
             untilMs: 5000,
-            new TimelineSetup { Agent = _ => new AgentAnswer(answer), VoiceFails = text => text == answer });
+            new TimelineSetup { Agent = _ => new AgentAnswer(Answer), VoiceFails = text => Answer.Contains(text, StringComparison.Ordinal) });
 
         var speak = Assert.Single(result.All("speak"));
-        Assert.Equal((2800, $"speak {answer}"), (speak.Ms, speak.What));
+        Assert.Equal((2800, $"speak {Answer}"), (speak.Ms, speak.What));
         Assert.DoesNotContain(result.Heard, h => h.FromMs > 2000);
-        Assert.Equal(new ChatMessage(Speaker.Agent, answer), result.History[^1]);
+        Assert.Equal(new ChatMessage(Speaker.Agent, Answer), result.History[^1]);
+    }
+
+    [Fact]
+    public async Task VoiceFailsOnTheSecondSentence_TelnyxSpeakSaysTheRestAndTheHistoryHoldsTheWholeReply()
+    {
+        const string first = "We open at eight.";
+        const string rest = "We close at six. We are closed on Sundays.";
+        var result = await Timeline.PlayAsync(
+            new TimelineScript().Says(1000, 2000, Question),
+            untilMs: 5000,
+            new TimelineSetup { Agent = _ => new AgentAnswer($"{first} {rest}"), VoiceFails = text => rest.Contains(text, StringComparison.Ordinal) });
+
+        Assert.Equal([first], result.WholeSentencesFrom(2000));
+        Assert.Equal($"speak {rest}", Assert.Single(result.All("speak")).What);
+        Assert.Equal(new ChatMessage(Speaker.Agent, $"{first} {rest}"), result.History[^1]);
     }
 
     [Fact]
