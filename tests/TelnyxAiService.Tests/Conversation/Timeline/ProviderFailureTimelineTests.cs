@@ -56,6 +56,24 @@ public sealed class ProviderFailureTimelineTests
         Assert.Equal(new ChatMessage(Speaker.Agent, $"{first} {rest}"), result.History[^1]);
     }
 
+    /// <summary>
+    /// Telnyx speak cannot be cleared like streamed audio, so a reply handed to it counts as heard in full the moment it
+    /// is: the caller talking over it starts a new turn, and the next request carries the whole reply, not interrupted.
+    /// </summary>
+    [Fact]
+    public async Task CallerTalksOverTheTelnyxSpeakFallback_NothingIsCutAndTheNextRequestCarriesTheWholeReply()
+    {
+        const string followUp = "And on Sundays";
+        var result = await Timeline.PlayAsync(
+            new TimelineScript().Says(1000, 2000, Question).Says(3000, 3600, followUp),
+            untilMs: 6000,
+            new TimelineSetup { Agent = _ => new AgentAnswer(Answer), VoiceFails = text => text.StartsWith("We close", StringComparison.Ordinal) });
+
+        Assert.Empty(result.All("clear"));
+        Assert.Equal(2, result.Requests.Count);
+        Assert.Equal([new(Speaker.Agent, Answer), new(Speaker.Caller, followUp)], result.Requests[1].History.TakeLast(2));
+    }
+
     [Fact]
     public async Task AgentFails_FallbackLineHeard()
     {
