@@ -114,7 +114,15 @@ public sealed class Reply(int id, string? callerText, string? fixedText, bool sp
 
     public void AllQueued() => Write(ref _allQueued, true);
 
-    public void SpokeByTelephony() => Write(ref _spokenByTelephony, true);
+    /// <summary>Telnyx speak said the failed sentence and <paramref name="rest"/>: they join the reply's text, as the caller hears them.</summary>
+    public void SpokeByTelephony(IEnumerable<string> rest)
+    {
+        lock (_gate)
+        {
+            _sentences.AddRange(rest);
+            _spokenByTelephony = true;
+        }
+    }
 
     /// <summary>Sets the turn's latency origin; a provisional one (the caller was still heard) is corrected by <see cref="CallerStopped"/>.</summary>
     public void SetOrigin(DateTimeOffset origin, bool provisional)

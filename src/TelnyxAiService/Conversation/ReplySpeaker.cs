@@ -30,10 +30,10 @@ internal sealed partial class ReplySpeaker(CallSession session, ICallAudio audio
                 var index = reply.AddSentence(sentence);
                 if (!await SynthesizeAsync(reply, sentence, ct))
                 {
-                    var rest = string.Join(' ', [sentence, .. await RemainingAsync(sentences.Reader, writing, ct)]);
+                    var rest = await RemainingAsync(sentences.Reader, writing, ct);
                     await reply.Opened.WaitAsync(ct);
-                    await _services.CallControl.SpeakAsync(_session.CallControlId!, rest, _services.Options.Language, ct);
-                    reply.SpokeByTelephony();
+                    await _services.CallControl.SpeakAsync(_session.CallControlId!, string.Join(' ', [sentence, .. rest]), _services.Options.Language, ct);
+                    reply.SpokeByTelephony(rest);
                     break;
                 }
 

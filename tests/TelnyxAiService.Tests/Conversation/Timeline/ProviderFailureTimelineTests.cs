@@ -30,16 +30,48 @@ public sealed class ProviderFailureTimelineTests
     [Fact]
     public async Task VoiceFailsForAReply_TelnyxSpeakSaysItOnceTheTurnHoldHasPassed()
     {
-        const string answer = "We open at eight.";
         var result = await Timeline.PlayAsync(
             new TimelineScript().Says(1000, 2000, Question),
             untilMs: 5000,
-            new TimelineSetup { Agent = _ => new AgentAnswer(answer), VoiceFails = text => text == answer });
+            new TimelineSetup { Agent = _ => new AgentAnswer(Answer), VoiceFails = text => Answer.Contains(text, StringComparison.Ordinal) });
 
         var speak = Assert.Single(result.All("speak"));
-        Assert.Equal((2800, $"speak {answer}"), (speak.Ms, speak.What));
+        Assert.Equal((2800, $"speak {Answer}"), (speak.Ms, speak.What));
         Assert.DoesNotContain(result.Heard, h => h.FromMs > 2000);
-        Assert.Equal(new ChatMessage(Speaker.Agent, answer), result.History[^1]);
+        Assert.Equal(new ChatMessage(Speaker.Agent, Answer), result.History[^1]);
+    }
+
+    [Fact]
+    public async Task VoiceFailsOnTheSecondSentence_TelnyxSpeakSaysTheRestAndTheHistoryHoldsTheWholeReply()
+    {
+        const string first = "We open at eight.";
+        const string rest = "We close at six. We are closed on Sundays.";
+        var result = await Timeline.PlayAsync(
+            new TimelineScript().Says(1000, 2000, Question),
+            untilMs: 5000,
+            new TimelineSetup { Agent = _ => new AgentAnswer($"{first} {rest}"), VoiceFails = text => rest.Contains(text, StringComparison.Ordinal) });
+
+        Assert.Equal([first], result.WholeSentencesFrom(2000));
+        Assert.Equal($"speak {rest}", Assert.Single(result.All("speak")).What);
+        Assert.Equal(new ChatMessage(Speaker.Agent, $"{first} {rest}"), result.History[^1]);
+    }
+
+    /// <summary>
+    /// Telnyx speak cannot be cleared like streamed audio, so a reply handed to it counts as heard in full the moment it
+    /// is: the caller talking over it starts a new turn, and the next request carries the whole reply, not interrupted.
+    /// </summary>
+    [Fact]
+    public async Task CallerTalksOverTheTelnyxSpeakFallback_NothingIsCutAndTheNextRequestCarriesTheWholeReply()
+    {
+        const string followUp = "And on Sundays";
+        var result = await Timeline.PlayAsync(
+            new TimelineScript().Says(1000, 2000, Question).Says(3000, 3600, followUp),
+            untilMs: 6000,
+            new TimelineSetup { Agent = _ => new AgentAnswer(Answer), VoiceFails = text => text.StartsWith("We close", StringComparison.Ordinal) });
+
+        Assert.Empty(result.All("clear"));
+        Assert.Equal(2, result.Requests.Count);
+        Assert.Equal([new(Speaker.Agent, Answer), new(Speaker.Caller, followUp)], result.Requests[1].History.TakeLast(2));
     }
 
     [Fact]
