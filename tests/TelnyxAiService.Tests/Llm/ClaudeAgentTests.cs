@@ -4,6 +4,7 @@ using TelnyxAiService.Emulators.Anthropic;
 using TelnyxAiService.Llm;
 using TelnyxAiService.Llm.Claude;
 using TelnyxAiService.Providers;
+using TelnyxAiService.Tests.TestHost;
 
 namespace TelnyxAiService.Tests.Llm;
 
@@ -98,13 +99,14 @@ public sealed class ClaudeAgentTests
     {
         await using var emulator = await AnthropicEmulator.StartAsync(cancellationToken: Ct);
         emulator.EnqueueFault(new AnthropicFault.Http429(RetryAfterSeconds: 1));
-        using var agent = Agent(emulator);
+        var options = Options(emulator);
+        var clock = new WatchedClock(unwatched: options.FirstTokenTimeout);
+        using var agent = new ClaudeAgent(options, clock, NullLogger<ClaudeAgent>.Instance);
 
-        var clock = Stopwatch.StartNew();
-        var outputs = await CollectAsync(agent, Hello);
+        var replying = CollectAsync(agent, Hello);
 
-        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(950), $"retried after {clock.Elapsed}");
-        Assert.Equal(ScriptedReply.Default.Text, Text(outputs));
+        Assert.Equal(TimeSpan.FromSeconds(1), await clock.AdvanceToNextDelayAsync());
+        Assert.Equal(ScriptedReply.Default.Text, Text(await replying));
         Assert.Equal(2, emulator.Requests.Count);
     }
 

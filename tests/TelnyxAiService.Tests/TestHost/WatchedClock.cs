@@ -31,11 +31,20 @@ internal sealed class WatchedClock(TimeSpan? unwatched = null) : TimeProvider
     /// <returns>How long the code waited.</returns>
     public async Task<TimeSpan> AdvanceToNextDelayAsync()
     {
-        var ct = TestContext.Current.CancellationToken;
-        var delay = await delays.Reader.ReadAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(20), ct);
+        var delay = await NextDelayAsync();
         fake.Advance(delay);
         return delay;
     }
+
+    /// <summary>Waits until the code waits, leaving the clock where it is, so the test can change the world first.</summary>
+    /// <returns>How long the code waits; <see cref="Advance"/> ends the wait.</returns>
+    public async Task<TimeSpan> NextDelayAsync()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        return await delays.Reader.ReadAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(20), ct);
+    }
+
+    public void Advance(TimeSpan delay) => fake.Advance(delay);
 
     private void Watch(TimeSpan dueTime)
     {
