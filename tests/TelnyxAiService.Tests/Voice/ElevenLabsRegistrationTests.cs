@@ -68,6 +68,7 @@ public sealed class ElevenLabsRegistrationTests
     {
         var services = new ServiceCollection();
         services.AddLogging();
+        services.AddSingleton(TimeProvider.System);
         services.AddSingleton(Settings(values));
         services.AddVoice();
         return services.BuildServiceProvider();
