@@ -3,7 +3,6 @@ using System.Threading.Channels;
 using TelnyxAiService.Audio;
 using TelnyxAiService.Conversation;
 using TelnyxAiService.Llm;
-using TelnyxAiService.Providers;
 using TelnyxAiService.Speech;
 using TelnyxAiService.Telephony;
 using TelnyxAiService.Voice;
@@ -96,38 +95,6 @@ internal sealed class SilentEars : ISpeechToText
         }
 
         yield break;
-    }
-}
-
-/// <summary>Records hang-ups and transfers; fails them when told to.</summary>
-internal sealed class RecordingCallControl(bool fail = false) : ICallControl
-{
-    public List<string> Commands { get; } = [];
-
-    public Task HangupAsync(string callControlId, CancellationToken cancellationToken) => Record($"hangup {callControlId}");
-
-    public Task TransferAsync(string callControlId, string to, CancellationToken cancellationToken) => Record($"transfer {callControlId} {to}");
-
-    public Task SpeakAsync(string callControlId, string text, string language, CancellationToken cancellationToken) => Record($"speak {text}");
-
-    public Task<DialResult> DialAsync(DialRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-    public Task AnswerAsync(string callControlId, string callId, MediaStreamRequest? stream, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-    public Task StartStreamingAsync(string callControlId, MediaStreamRequest stream, string commandId, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-    public Task StartTranscriptionAsync(string callControlId, string language, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-    public Task StopTranscriptionAsync(string callControlId, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-    public Task StartPlaybackAsync(string callControlId, Uri audioUrl, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-    public Task<CallState> GetCallAsync(string callControlId, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-    private Task Record(string command)
-    {
-        Commands.Add(command);
-        return fail ? Task.FromException(new ProviderException("telnyx", "refused", retryable: false)) : Task.CompletedTask;
     }
 }
 

@@ -41,7 +41,7 @@ public sealed class CallControlTimelineTests
         Assert.Equal(CallEndReason.Transferred, result.EndReason);
         Assert.Equal(["Let me put you through."], result.WholeSentencesFrom(2000));
         var transfer = Assert.Single(result.All("transfer"));
-        Assert.Equal(("transfer +15550100999", result.All("mark")[^1].Ms), (transfer.What, transfer.Ms));
+        Assert.Equal(("transfer v3:timeline +15550100999", result.All("mark")[^1].Ms), (transfer.What, transfer.Ms));
         Assert.Empty(result.All("hangup"));
     }
 

@@ -1,15 +1,21 @@
+using TelnyxAiService.Providers;
 using TelnyxAiService.Telephony;
 
-namespace TelnyxAiService.Tests.Conversation.Timeline;
+namespace TelnyxAiService.Tests.Conversation;
 
-/// <summary>Telnyx Call Control, for the few commands a stream conversation sends; each is written to the log.</summary>
-internal sealed class FakeCallControl(TimelineLog log) : ICallControl
+/// <summary>
+/// Telnyx Call Control for the commands a conversation sends (hangup, transfer, speak): each is recorded, and handed to
+/// <paramref name="record"/> when given (a timeline's log); all fail when told to.
+/// </summary>
+internal sealed class RecordingCallControl(Action<string>? record = null, bool fail = false) : ICallControl
 {
-    public Task SpeakAsync(string callControlId, string text, string language, CancellationToken cancellationToken) => Command($"speak {text}");
+    public List<string> Commands { get; } = [];
 
-    public Task TransferAsync(string callControlId, string to, CancellationToken cancellationToken) => Command($"transfer {to}");
+    public Task HangupAsync(string callControlId, CancellationToken cancellationToken) => Record($"hangup {callControlId}");
 
-    public Task HangupAsync(string callControlId, CancellationToken cancellationToken) => Command("hangup");
+    public Task TransferAsync(string callControlId, string to, CancellationToken cancellationToken) => Record($"transfer {callControlId} {to}");
+
+    public Task SpeakAsync(string callControlId, string text, string language, CancellationToken cancellationToken) => Record($"speak {text}");
 
     public Task<DialResult> DialAsync(DialRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
 
@@ -25,9 +31,10 @@ internal sealed class FakeCallControl(TimelineLog log) : ICallControl
 
     public Task<CallState> GetCallAsync(string callControlId, CancellationToken cancellationToken) => throw new NotSupportedException();
 
-    private Task Command(string what)
+    private Task Record(string command)
     {
-        log.Add(what);
-        return Task.CompletedTask;
+        Commands.Add(command);
+        record?.Invoke(command);
+        return fail ? Task.FromException(new ProviderException("telnyx", "refused", retryable: false)) : Task.CompletedTask;
     }
 }
