@@ -331,10 +331,10 @@ public sealed partial class AnthropicEmulator : IAsyncDisposable
         var outputTokens = 0;
         if (reply is not null)
         {
-            content.Add(new JsonObject { ["type"] = "text", ["text"] = reply.Text });
+            content.Add((JsonNode)new JsonObject { ["type"] = "text", ["text"] = reply.Text });
             if (reply.ToolName is not null)
             {
-                content.Add(new JsonObject { ["type"] = "tool_use", ["id"] = NewId("toolu_"), ["name"] = reply.ToolName, ["input"] = JsonNode.Parse(reply.ToolInputJson ?? "{}") });
+                content.Add((JsonNode)new JsonObject { ["type"] = "tool_use", ["id"] = NewId("toolu_"), ["name"] = reply.ToolName, ["input"] = JsonNode.Parse(reply.ToolInputJson ?? "{}") });
             }
 
             stopReason = reply.ToolName is null ? "end_turn" : "tool_use";

@@ -60,7 +60,8 @@ public sealed class ClaudeAgentTests
         Assert.Equal(["end_call", "transfer_to_human"], tools.Select(t => t.GetProperty("name").GetString()));
         Assert.Contains("goodbye", tools[0].GetProperty("description").GetString(), StringComparison.OrdinalIgnoreCase);
         Assert.Equal("object", tools[0].GetProperty("input_schema").GetProperty("type").GetString());
-        Assert.Equal($"Bearer {emulator.ApiKey}", recorded.Header("authorization"));
+        Assert.Equal(emulator.ApiKey, recorded.Header("x-api-key"));
+        Assert.Equal("2023-06-01", recorded.Header("anthropic-version"));
     }
 
     [Fact]

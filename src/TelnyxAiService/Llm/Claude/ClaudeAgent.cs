@@ -1,20 +1,16 @@
-using System.Net;
 using System.Runtime.CompilerServices;
-using Anthropic;
-using Anthropic.Exceptions;
-using Anthropic.Models.Messages;
 using Polly;
 using Polly.Retry;
 using TelnyxAiService.Providers;
+using TelnyxAiService.Security;
 
 namespace TelnyxAiService.Llm.Claude;
 
 /// <summary>
-/// The agent on Claude (official SDK, streaming). Retries are owned here (a Polly pipeline on the injected clock), not
-/// by the SDK, whose waits would run on the system clock without our budget: a rate limit, overload, server or
-/// connection error, or a silent model, is retried at most twice while nothing has been said yet, within about two
-/// seconds of waiting, because a caller is listening. Once the reply has started nothing is retried. Anything else
-/// becomes a <see cref="ProviderException"/>.
+/// The agent on Claude: the streaming Messages API through <see cref="ClaudeMessages"/>. Retries are a Polly pipeline
+/// on the injected clock: a rate limit, overload, server or connection error, or a silent model, is retried at most
+/// twice while nothing has been said yet, within about two seconds of waiting, because a caller is listening. Once the
+/// reply has started nothing is retried. Anything else becomes a <see cref="ProviderException"/>.
 /// </summary>
 internal sealed partial class ClaudeAgent : IAgent, IDisposable
 {
@@ -27,26 +23,26 @@ internal sealed partial class ClaudeAgent : IAgent, IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<ClaudeAgent> _logger;
     private readonly HttpClient _http;
-    private readonly AnthropicClient _client;
     private readonly ResiliencePipeline _retry;
 
     public ClaudeAgent(ClaudeOptions options, TimeProvider time, ILogger<ClaudeAgent> logger)
+        : this(options, time, logger, new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
     {
+    }
+
+    /// <summary>Sends through <paramref name="handler"/>, which the agent then owns (tests replay recorded responses).</summary>
+    internal ClaudeAgent(ClaudeOptions options, TimeProvider time, ILogger<ClaudeAgent> logger, HttpMessageHandler handler)
+    {
+        if (options.ApiKey is null)
+        {
+            handler.Dispose();
+            throw new ArgumentException("ANTHROPIC_API_KEY is not set", nameof(options));
+        }
+
         _options = options;
         _time = time;
         _logger = logger;
-        _http = new HttpClient(new RetryHintHandler(time) { InnerHandler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) } })
-        {
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
-        _client = new AnthropicClient
-        {
-            ApiKey = options.ApiKey ?? throw new ArgumentException("ANTHROPIC_API_KEY is not set", nameof(options)),
-            BaseUrl = options.BaseUrl.ToString().TrimEnd('/'),
-            HttpClient = _http,
-            MaxRetries = 0,
-            Timeout = TimeSpan.FromSeconds(30),
-        };
+        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         _retry = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions
             {
@@ -67,16 +63,7 @@ internal sealed partial class ClaudeAgent : IAgent, IDisposable
 
     public async IAsyncEnumerable<AgentOutput> ReplyAsync(AgentRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var parameters = new MessageCreateParams
-        {
-            Model = _options.Model,
-            MaxTokens = _options.MaxTokens,
-            System = ClaudePrompt.System(request.Call),
-            Messages = ClaudePrompt.Messages(request.History),
-            Tools = ClaudePrompt.Tools(_options.TransferNumber is not null),
-        };
-
-        await using var reply = await StartAsync(parameters, cancellationToken);
+        await using var reply = await StartAsync(ClaudePrompt.Request(_options, request), cancellationToken);
         var output = reply.First;
         while (output is not null)
         {
@@ -87,26 +74,31 @@ internal sealed partial class ClaudeAgent : IAgent, IDisposable
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
-                var failure = Classify(e, silent: false, reply.Hint);
+                var failure = Classify(e, silent: false);
                 LogGaveUp(reply.Attempt, failure.Reason, true);
                 throw new ProviderException("anthropic", $"{failure.Reason} (attempt {reply.Attempt}, after part of the reply)", failure.Retryable, e);
             }
+        }
+
+        if (reply.StopReason is not (null or "end_turn" or "tool_use"))
+        {
+            LogStopped(LogText.Escape(reply.StopReason));
         }
     }
 
     public void Dispose() => _http.Dispose();
 
     /// <summary>The server's wait, or backoff doubling from <see cref="FirstBackoff"/>.</summary>
-    private static TimeSpan Delay(AttemptFailed failed, int retry) => failed.RetryAfter ?? FirstBackoff * Math.Pow(2, retry);
+    private static TimeSpan Delay(AttemptFailed failed, int retry) => failed.Failure.RetryAfter ?? FirstBackoff * Math.Pow(2, retry);
 
     /// <summary>Opens the reply up to its first output, retrying attempts that fail before it.</summary>
-    private async Task<StartedReply> StartAsync(MessageCreateParams parameters, CancellationToken cancellationToken)
+    private async Task<ReplyStream> StartAsync(MessagesRequest body, CancellationToken cancellationToken)
     {
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         var attempt = 0;
         try
         {
-            return await _retry.ExecuteAsync(async context => await OpenAsync(parameters, ++attempt, context.CancellationToken), context);
+            return await _retry.ExecuteAsync(async context => await OpenAsync(body, ++attempt, context.CancellationToken), context);
         }
         catch (AttemptFailed failed)
         {
@@ -120,23 +112,18 @@ internal sealed partial class ClaudeAgent : IAgent, IDisposable
     }
 
     /// <summary>One attempt: the request, then the stream up to the first output within CLAUDE_FIRST_TOKEN_TIMEOUT_MS.</summary>
-    private async ValueTask<StartedReply> OpenAsync(MessageCreateParams parameters, int attempt, CancellationToken cancellationToken)
+    private async ValueTask<ReplyStream> OpenAsync(MessagesRequest body, int attempt, CancellationToken cancellationToken)
     {
-        var hint = new RetryHint();
-        RetryHintHandler.Current.Value = hint;
-        var firstToken = new CancellationTokenSource(_options.FirstTokenTimeout, _time);
-        var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, firstToken.Token);
-        var reply = new StartedReply(attempt, hint, firstToken, linked, _client.Messages.CreateStreaming(parameters, linked.Token).GetAsyncEnumerator(linked.Token));
+        var reply = new ReplyStream(attempt, _options.FirstTokenTimeout, _time, cancellationToken);
         try
         {
-            reply.First = await reply.ReadAsync();
-            firstToken.CancelAfter(Timeout.InfiniteTimeSpan);
+            await reply.StartAsync(_http, ClaudeMessages.Request(_options, body), _time);
             return reply;
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             await reply.DisposeAsync();
-            throw new AttemptFailed(attempt, Classify(e, firstToken.IsCancellationRequested, hint), hint.RetryAfter);
+            throw new AttemptFailed(attempt, Classify(e, reply.Silent));
         }
         catch
         {
@@ -145,47 +132,13 @@ internal sealed partial class ClaudeAgent : IAgent, IDisposable
         }
     }
 
-    /// <summary>Text deltas as they come; a tool call once its block is complete.</summary>
-    private static AgentOutput? Translate(RawMessageStreamEvent streamEvent, Dictionary<long, string> tools)
-    {
-        if (streamEvent.TryPickContentBlockDelta(out var delta))
-        {
-            return delta.Delta.TryPickText(out var text) && text.Text.Length > 0 ? new TextDelta(text.Text) : null;
-        }
-
-        if (streamEvent.TryPickContentBlockStart(out var start) && start.ContentBlock.TryPickToolUse(out var toolUse))
-        {
-            tools[start.Index] = toolUse.Name;
-            return null;
-        }
-
-        if (streamEvent.TryPickContentBlockStop(out var stop) && tools.Remove(stop.Index, out var name))
-        {
-            return name switch
-            {
-                ClaudePrompt.EndCallTool => new EndCallRequested(),
-                ClaudePrompt.TransferTool => new TransferRequested(),
-                _ => null,
-            };
-        }
-
-        return null;
-    }
-
-    private static Failure Classify(Exception e, bool silent, RetryHint hint) => e switch
+    private static Failure Classify(Exception e, bool silent) => e switch
     {
         _ when silent => new Failure("no first token within CLAUDE_FIRST_TOKEN_TIMEOUT_MS", true, e),
-        AnthropicApiException api => new Failure(
-            $"HTTP {(int)api.StatusCode} {api.Type?.Raw()}".TrimEnd(),
-            hint.ShouldRetry ?? IsTransient(api.StatusCode),
-            e),
-        AnthropicSseException sse => new Failure($"stream error {sse.Type?.Raw()}".TrimEnd(), true, e),
-        AnthropicIOException or HttpRequestException or IOException => new Failure("connection failed", true, e),
+        ClaudeApiException api => new Failure(api.Message, api.Retryable, e, api.RetryAfter),
+        HttpRequestException or IOException => new Failure("connection failed", true, e),
         _ => new Failure($"unexpected response ({e.GetType().Name})", false, e),
     };
-
-    private static bool IsTransient(HttpStatusCode status) =>
-        status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Claude attempt {Attempt} failed: {Reason}; retrying in {DelayMs} ms")]
     private partial void LogRetrying(int attempt, string reason, long delayMs);
@@ -193,41 +146,74 @@ internal sealed partial class ClaudeAgent : IAgent, IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Claude attempt {Attempt} failed: {Reason}; giving up (reply started: {Spoke})")]
     private partial void LogGaveUp(int attempt, string reason, bool spoke);
 
-    private sealed record Failure(string Reason, bool Retryable, Exception Exception);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Claude ended the reply early: {StopReason}")]
+    private partial void LogStopped(string stopReason);
+
+    /// <param name="RetryAfter">The server's wait, from the response headers.</param>
+    private sealed record Failure(string Reason, bool Retryable, Exception Exception, TimeSpan? RetryAfter = null);
 
     /// <summary>An attempt that failed before the reply started, as the retry pipeline sees it.</summary>
-    private sealed class AttemptFailed(int attempt, Failure failure, TimeSpan? retryAfter) : Exception(failure.Reason, failure.Exception)
+    private sealed class AttemptFailed(int attempt, Failure failure) : Exception(failure.Reason, failure.Exception)
     {
         public int Attempt { get; } = attempt;
 
         public Failure Failure { get; } = failure;
-
-        /// <summary>The server's wait, from the response headers.</summary>
-        public TimeSpan? RetryAfter { get; } = retryAfter;
     }
 
-    /// <summary>A reply stream that has started: its attempt, its first output (null when it ended without one), and the rest to read.</summary>
-    private sealed class StartedReply(
-        int attempt,
-        RetryHint hint,
-        CancellationTokenSource firstToken,
-        CancellationTokenSource linked,
-        IAsyncEnumerator<RawMessageStreamEvent> events) : IAsyncDisposable
+    /// <summary>
+    /// One attempt's reply: its response and events, bounded by CLAUDE_FIRST_TOKEN_TIMEOUT_MS (and the caller's token)
+    /// until the first output, then by the caller's token alone.
+    /// </summary>
+    private sealed class ReplyStream : IAsyncDisposable
     {
-        private readonly Dictionary<long, string> _tools = [];
+        private readonly CancellationTokenSource _firstToken;
+        private readonly CancellationTokenSource _linked;
+        private readonly Dictionary<int, string> _tools = [];
+        private HttpResponseMessage? _response;
+        private IAsyncEnumerator<ClaudeEvent>? _events;
 
-        public int Attempt { get; } = attempt;
+        public ReplyStream(int attempt, TimeSpan firstTokenTimeout, TimeProvider time, CancellationToken cancellationToken)
+        {
+            Attempt = attempt;
+            _firstToken = new CancellationTokenSource(firstTokenTimeout, time);
+            _linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _firstToken.Token);
+        }
 
-        public RetryHint Hint { get; } = hint;
+        public int Attempt { get; }
 
-        public AgentOutput? First { get; set; }
+        /// <summary>The first output did not come in time.</summary>
+        public bool Silent => _firstToken.IsCancellationRequested;
+
+        /// <summary>The first output; null when the reply ended without one.</summary>
+        public AgentOutput? First { get; private set; }
+
+        /// <summary>Why the model stopped (<c>message_delta</c>), once it said.</summary>
+        public string? StopReason { get; private set; }
+
+        /// <summary>Sends the request and reads up to the first output.</summary>
+        public async Task StartAsync(HttpClient http, HttpRequestMessage request, TimeProvider time)
+        {
+            using (request)
+            {
+                _response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, _linked.Token);
+            }
+
+            if (!_response.IsSuccessStatusCode)
+            {
+                throw await ClaudeMessages.ErrorOfAsync(_response, time, _linked.Token);
+            }
+
+            _events = ClaudeMessages.EventsAsync(_response, _linked.Token).GetAsyncEnumerator(_linked.Token);
+            First = await ReadAsync();
+            _firstToken.CancelAfter(Timeout.InfiniteTimeSpan);
+        }
 
         /// <summary>The next output; null at the end of the reply.</summary>
         public async ValueTask<AgentOutput?> ReadAsync()
         {
-            while (await events.MoveNextAsync())
+            while (await _events!.MoveNextAsync())
             {
-                if (Translate(events.Current, _tools) is { } output)
+                if (Translate(_events.Current) is { } output)
                 {
                     return output;
                 }
@@ -238,9 +224,41 @@ internal sealed partial class ClaudeAgent : IAgent, IDisposable
 
         public async ValueTask DisposeAsync()
         {
-            await events.DisposeAsync();
-            linked.Dispose();
-            firstToken.Dispose();
+            if (_events is not null)
+            {
+                await _events.DisposeAsync();
+            }
+
+            _response?.Dispose();
+            _linked.Dispose();
+            _firstToken.Dispose();
+        }
+
+        /// <summary>Text deltas as they come; a tool call once its block is complete.</summary>
+        private AgentOutput? Translate(ClaudeEvent streamEvent)
+        {
+            switch (streamEvent)
+            {
+                case ContentBlockDelta { Delta: TextBlockDelta { Text.Length: > 0 } text }:
+                    return new TextDelta(text.Text);
+                case ContentBlockStart { ContentBlock: ToolUseBlock toolUse } start:
+                    _tools[start.Index] = toolUse.Name;
+                    return null;
+                case ContentBlockStop stop when _tools.Remove(stop.Index, out var name):
+                    return name switch
+                    {
+                        ClaudePrompt.EndCallTool => new EndCallRequested(),
+                        ClaudePrompt.TransferTool => new TransferRequested(),
+                        _ => null,
+                    };
+                case MessageDelta delta:
+                    StopReason = delta.Delta.StopReason;
+                    return null;
+                case ErrorEvent error:
+                    throw new ClaudeApiException($"stream error {LogText.Escape(error.Error?.Type)}".TrimEnd(), retryable: true);
+                default:
+                    return null;
+            }
         }
     }
 }

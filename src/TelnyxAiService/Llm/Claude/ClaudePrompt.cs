@@ -1,5 +1,3 @@
-using Anthropic.Models.Messages;
-
 namespace TelnyxAiService.Llm.Claude;
 
 /// <summary>Turns a call brief and its history into the Messages API's system prompt, messages and tools.</summary>
@@ -9,6 +7,13 @@ internal static class ClaudePrompt
     public const string EndCallTool = "end_call";
     public const string TransferTool = "transfer_to_human";
     public const string CallConnects = "(the call connects)";
+
+    public static MessagesRequest Request(ClaudeOptions options, AgentRequest request) => new(
+        options.Model,
+        options.MaxTokens,
+        System(request.Call),
+        Messages(request.History),
+        Tools(options.TransferNumber is not null));
 
     public static string System(CallBrief call)
     {
@@ -67,14 +72,12 @@ internal static class ClaudePrompt
             turns.Insert(0, (Speaker.Caller, CallConnects));
         }
 
-        return [.. turns.Select(t => t.Speaker == Speaker.Caller
-            ? (MessageParam)new UserMessageParam(t.Text)
-            : new AssistantMessageParam(t.Text))];
+        return [.. turns.Select(t => new MessageParam(t.Speaker == Speaker.Caller ? "user" : "assistant", t.Text))];
     }
 
-    public static List<ToolUnion> Tools(bool canTransfer)
+    public static List<ToolParam> Tools(bool canTransfer)
     {
-        var tools = new List<ToolUnion>
+        var tools = new List<ToolParam>
         {
             Tool(EndCallTool, "Hang up the call. Say goodbye first, in the same reply, then call this tool."),
         };
@@ -86,10 +89,6 @@ internal static class ClaudePrompt
         return tools;
     }
 
-    private static Tool Tool(string name, string description) => new()
-    {
-        Name = name,
-        Description = description,
-        InputSchema = new InputSchema { Properties = new Dictionary<string, System.Text.Json.JsonElement>() },
-    };
+    private static ToolParam Tool(string name, string description) =>
+        new(name, description, new ToolInputSchema("object", new Dictionary<string, System.Text.Json.JsonElement>()));
 }
