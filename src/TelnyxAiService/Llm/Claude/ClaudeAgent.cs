@@ -122,8 +122,9 @@ internal sealed partial class ClaudeAgent : IAgent, IDisposable
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
+            var failure = Classify(e, reply.Silent);
             await reply.DisposeAsync();
-            throw new AttemptFailed(attempt, Classify(e, reply.Silent));
+            throw new AttemptFailed(attempt, failure);
         }
         catch
         {
