@@ -30,6 +30,9 @@ public sealed class EmulatorHost : IAsyncDisposable
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.ClearProviders();
         builder.Services.AddRouting();
+
+        // No reflection-based JSON, as under Native AOT: every emulator writes its JSON itself, so nothing is resolved here.
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Clear());
         var app = builder.Build();
         app.UseWebSockets();
         map(app);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -92,6 +93,10 @@ public sealed class ElevenLabsEmulator : IAsyncDisposable
 
     internal TimeSpan PaceOf(TimeSpan audio) => double.IsPositiveInfinity(Options.RealtimeFactor) ? TimeSpan.Zero : audio / Options.RealtimeFactor;
 
+    /// <summary>A JSON reply, written by the node itself (no reflection-based serializer).</summary>
+    private static IResult Reply(JsonObject body, int statusCode) =>
+        Results.Text(body.ToJsonString(), "application/json", Encoding.UTF8, statusCode);
+
     internal static JsonObject Detail(string status, string message) => new() { ["detail"] = new JsonObject { ["status"] = status, ["message"] = message } };
 
     private async Task SpeakAsync(HttpContext context, bool streamed)
@@ -149,7 +154,7 @@ public sealed class ElevenLabsEmulator : IAsyncDisposable
         var request = Record(context, "");
         if (!context.WebSockets.IsWebSocketRequest)
         {
-            await Results.Json(Detail("websocket_required", "This endpoint only accepts WebSocket connections."), statusCode: 400).ExecuteAsync(context);
+            await Reply(Detail("websocket_required", "This endpoint only accepts WebSocket connections."), statusCode: 400).ExecuteAsync(context);
             return;
         }
 
@@ -190,7 +195,7 @@ public sealed class ElevenLabsEmulator : IAsyncDisposable
         var key = context.Request.Headers["xi-api-key"].ToString();
         if (key.Length == 0)
         {
-            return Results.Json(Detail("needs_authorization", "Neither authorization header nor xi-api-key received, please provide one."), statusCode: 401);
+            return Reply(Detail("needs_authorization", "Neither authorization header nor xi-api-key received, please provide one."), statusCode: 401);
         }
 
         if (key != ApiKey)
@@ -203,11 +208,11 @@ public sealed class ElevenLabsEmulator : IAsyncDisposable
 
     private ElevenLabsFault? NextFault() => _faults.TryDequeue(out var fault) ? fault : null;
 
-    private static IResult InvalidKey() => Results.Json(Detail("invalid_api_key", "Invalid API key"), statusCode: 401);
+    private static IResult InvalidKey() => Reply(Detail("invalid_api_key", "Invalid API key"), statusCode: 401);
 
     private static IResult FaultResult(ElevenLabsFault fault) => fault switch
     {
-        ElevenLabsFault.Http401Quota => Results.Json(
+        ElevenLabsFault.Http401Quota => Reply(
             new JsonObject
             {
                 ["detail"] = new JsonObject
@@ -219,13 +224,13 @@ public sealed class ElevenLabsEmulator : IAsyncDisposable
                 },
             },
             statusCode: 401),
-        ElevenLabsFault.Http429 => Results.Json(
+        ElevenLabsFault.Http429 => Reply(
             Detail("too_many_concurrent_requests", "Too many concurrent requests. Your current subscription is associated with a maximum of 2 concurrent requests running in parallel."),
             statusCode: 429),
-        _ => Results.Json(Detail("internal_server_error", "An internal server error occurred."), statusCode: 500),
+        _ => Reply(Detail("internal_server_error", "An internal server error occurred."), statusCode: 500),
     };
 
-    private static IResult UnsupportedFormat(string outputFormat) => Results.Json(
+    private static IResult UnsupportedFormat(string outputFormat) => Reply(
         Detail(
             "unsupported_output_format",
             $"The ElevenLabs emulator does not produce '{(outputFormat.Length == 0 ? "mp3_44100_128" : outputFormat)}': use ulaw_8000, alaw_8000 or pcm_8000/16000/22050/24000/32000/44100/48000."),
@@ -264,6 +269,6 @@ public sealed class ElevenLabsEmulator : IAsyncDisposable
             problem = new JsonObject { ["type"] = "json_invalid", ["loc"] = new JsonArray("body", 0), ["msg"] = "JSON decode error", ["input"] = new JsonObject(), ["ctx"] = new JsonObject { ["error"] = e.Message } };
         }
 
-        return Results.Json(new JsonObject { ["detail"] = new JsonArray(problem) }, statusCode: 422);
+        return Reply(new JsonObject { ["detail"] = new JsonArray(problem) }, statusCode: 422);
     }
 }

@@ -159,9 +159,9 @@ internal sealed class ElevenLabsStreamInputSession(
             var start = perCharacter * i;
             if (start >= from && start < to)
             {
-                chars.Add(text[i].ToString());
-                starts.Add((int)(start - from).TotalMilliseconds);
-                durations.Add((int)perCharacter.TotalMilliseconds);
+                chars.Add((JsonNode)text[i].ToString());
+                starts.Add((JsonNode)(int)(start - from).TotalMilliseconds);
+                durations.Add((JsonNode)(int)perCharacter.TotalMilliseconds);
             }
         }
 

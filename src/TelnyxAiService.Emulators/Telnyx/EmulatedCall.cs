@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace TelnyxAiService.Emulators.Telnyx;
@@ -141,7 +140,7 @@ public sealed class EmulatedCall
     public IReadOnlyList<AudioFetch> AudioFetches => _fetches.Snapshot();
 
     /// <summary>Queues a webhook for this call: the common payload keys plus <paramref name="extraPayload"/>.</summary>
-    public async Task SendEventAsync(string eventType, IReadOnlyDictionary<string, object?> extraPayload, CancellationToken cancellationToken)
+    public async Task SendEventAsync(string eventType, IReadOnlyDictionary<string, JsonNode?> extraPayload, CancellationToken cancellationToken)
     {
         var payload = new JsonObject
         {
@@ -156,7 +155,7 @@ public sealed class EmulatedCall
         };
         foreach (var (key, value) in extraPayload)
         {
-            payload[key] = value is null ? null : JsonSerializer.SerializeToNode(value);
+            payload[key] = value?.DeepClone(); // a node has one parent, and callers send the same fields twice
         }
 
         var id = Guid.NewGuid().ToString();
@@ -209,7 +208,7 @@ public sealed class EmulatedCall
             HangupSource = source;
         }
 
-        await SendEventAsync("call.hangup", new Dictionary<string, object?>
+        await SendEventAsync("call.hangup", new Dictionary<string, JsonNode?>
         {
             ["hangup_cause"] = cause,
             ["hangup_source"] = source,
@@ -224,9 +223,9 @@ public sealed class EmulatedCall
             ["start_time"] = Timestamp(StartTime),
             ["end_time"] = Timestamp(end),
             ["state"] = "hangup",
-            ["call_quality_stats"] = AnsweredAt is null ? null : new Dictionary<string, object>
+            ["call_quality_stats"] = AnsweredAt is null ? null : new JsonObject
             {
-                ["inbound"] = new Dictionary<string, string>
+                ["inbound"] = new JsonObject
                 {
                     ["jitter_max_variance"] = "0.54",
                     ["jitter_packet_count"] = "0",
@@ -234,7 +233,7 @@ public sealed class EmulatedCall
                     ["packet_count"] = ((long)((end - AnsweredAt.Value).TotalMilliseconds / 20)).ToString(CultureInfo.InvariantCulture),
                     ["skip_packet_count"] = "0",
                 },
-                ["outbound"] = new Dictionary<string, string>
+                ["outbound"] = new JsonObject
                 {
                     ["packet_count"] = ((long)((end - AnsweredAt.Value).TotalMilliseconds / 20)).ToString(CultureInfo.InvariantCulture),
                     ["skip_packet_count"] = "0",
@@ -352,7 +351,7 @@ public sealed class EmulatedCall
     {
         if (Direction == "incoming")
         {
-            await SendEventAsync("call.initiated", new Dictionary<string, object?>
+            await SendEventAsync("call.initiated", new Dictionary<string, JsonNode?>
             {
                 ["caller_id_name"] = From,
                 ["connection_codecs"] = "PCMA,PCMU",
@@ -367,7 +366,7 @@ public sealed class EmulatedCall
         }
         else
         {
-            await SendEventAsync("call.initiated", new Dictionary<string, object?>
+            await SendEventAsync("call.initiated", new Dictionary<string, JsonNode?>
             {
                 ["direction"] = "outgoing",
                 ["state"] = "bridging",
@@ -391,7 +390,7 @@ public sealed class EmulatedCall
             State = "answered";
         }
 
-        await SendEventAsync("call.answered", new Dictionary<string, object?>
+        await SendEventAsync("call.answered", new Dictionary<string, JsonNode?>
         {
             ["codec"] = StreamCodec is "PCMA" ? "PCMA" : "PCMU",
             ["sampling_rate"] = 8000,
@@ -437,7 +436,7 @@ public sealed class EmulatedCall
             await _audioOut.WaitAsync(Ended);
             try
             {
-                await SendEventAsync("call.speak.started", new Dictionary<string, object?>(), CancellationToken.None);
+                await SendEventAsync("call.speak.started", new Dictionary<string, JsonNode?>(), CancellationToken.None);
                 await Task.Delay(_options.SpeakTimePerCharacter * text.Length, _options.TimeProvider, Ended);
                 finished = true;
             }
@@ -450,7 +449,7 @@ public sealed class EmulatedCall
         {
         }
 
-        await SendEventAsync("call.speak.ended", new Dictionary<string, object?> { ["status"] = finished ? "completed" : "call_hangup" }, CancellationToken.None);
+        await SendEventAsync("call.speak.ended", new Dictionary<string, JsonNode?> { ["status"] = finished ? "completed" : "call_hangup" }, CancellationToken.None);
         if (finished)
         {
             AgentFinishedTalking();
@@ -466,7 +465,7 @@ public sealed class EmulatedCall
         }
 
         using var playing = CancellationTokenSource.CreateLinkedTokenSource(Ended, stop);
-        var fields = new Dictionary<string, object?> { ["media_url"] = audioUrl?.ToString(), ["media_name"] = mediaName, ["overlay"] = false };
+        var fields = new Dictionary<string, JsonNode?> { ["media_url"] = audioUrl?.ToString(), ["media_name"] = mediaName, ["overlay"] = false };
         string status;
         try
         {
@@ -490,7 +489,7 @@ public sealed class EmulatedCall
             status = Ended.IsCancellationRequested ? "call_hangup" : "cancelled";
         }
 
-        await SendEventAsync("call.playback.ended", new Dictionary<string, object?>(fields) { ["status"] = status }, CancellationToken.None);
+        await SendEventAsync("call.playback.ended", new Dictionary<string, JsonNode?>(fields) { ["status"] = status }, CancellationToken.None);
         if (status == "completed")
         {
             AgentFinishedTalking();
@@ -569,9 +568,9 @@ public sealed class EmulatedCall
     }
 
     private Task SendTranscriptionAsync(string transcript, double confidence, bool isFinal) =>
-        SendEventAsync("call.transcription", new Dictionary<string, object?>
+        SendEventAsync("call.transcription", new Dictionary<string, JsonNode?>
         {
-            ["transcription_data"] = new Dictionary<string, object>
+            ["transcription_data"] = new JsonObject
             {
                 ["transcript"] = transcript,
                 ["confidence"] = confidence,

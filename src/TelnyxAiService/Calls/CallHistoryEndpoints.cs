@@ -77,7 +77,7 @@ public static class CallHistoryEndpoints
         {
             var page = await store.ListCallsAsync(
                 new CallQuery(status, batch.Length > 0 ? batch : null, limit, cursor.Length > 0 ? cursor : null), cancellationToken);
-            return Results.Ok(new { Calls = page.Calls.Select(CallView.Of), page.NextCursor });
+            return Results.Json(new CallList([.. page.Calls.Select(CallView.Of)], page.NextCursor), CallsJson.Default.CallList);
         }
         catch (InvalidCursorException e)
         {
@@ -94,6 +94,6 @@ public static class CallHistoryEndpoints
 
         var turns = await turnStore.GetTurnsAsync(id, cancellationToken);
         var events = await eventStore.GetEventsAsync(id, cancellationToken);
-        return Results.Ok(new { Call = CallView.Of(call), Transcript = turns.Select(TurnView.Of), Events = events.Select(EventView.Of) });
+        return Results.Json(new CallDetail(CallView.Of(call), [.. turns.Select(TurnView.Of)], [.. events.Select(EventView.Of)]), CallsJson.Default.CallDetail);
     }
 }

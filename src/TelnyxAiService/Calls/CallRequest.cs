@@ -81,10 +81,15 @@ internal sealed record CallPlaced(string CallId, string CallControlId, string St
 
 internal sealed record BatchQueued(string BatchId, int Total, string Status);
 
-/// <summary>The API's request and response bodies, by source generation.</summary>
+/// <summary>The API's request and response bodies (health and stats included), by source generation.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(CallRequestBody))]
 [JsonSerializable(typeof(BatchRequestBody))]
 [JsonSerializable(typeof(CallPlaced))]
 [JsonSerializable(typeof(BatchQueued))]
+[JsonSerializable(typeof(BatchView))]
+[JsonSerializable(typeof(CallList))]
+[JsonSerializable(typeof(CallDetail))]
+[JsonSerializable(typeof(Conversation.StatsSnapshot))]
+[JsonSerializable(typeof(Health.HealthReport))]
 internal sealed partial class CallsJson : JsonSerializerContext;

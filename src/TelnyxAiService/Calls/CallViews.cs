@@ -85,6 +85,12 @@ internal sealed record CallView(
         call.BatchId);
 }
 
+/// <summary><c>GET /api/calls</c>: one page of calls and the cursor of the next (omitted on the last page).</summary>
+internal sealed record CallList(IReadOnlyList<CallView> Calls, string? NextCursor);
+
+/// <summary><c>GET /api/calls/{id}</c>: the call, its transcript and its webhook events.</summary>
+internal sealed record CallDetail(CallView Call, IReadOnlyList<TurnView> Transcript, IReadOnlyList<EventView> Events);
+
 internal sealed record TurnView(int Seq, string Speaker, string Text, DateTimeOffset StartedAt, DateTimeOffset EndedAt, bool Interrupted, TurnLatency Latency)
 {
     public static TurnView Of(TurnRecord turn) =>

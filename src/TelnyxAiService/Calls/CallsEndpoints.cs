@@ -41,7 +41,7 @@ public static class CallsEndpoints
         api.MapPost("/call/batch", BatchAsync).WithRequestSizeLimit(MaxBatchBytes);
         api.MapGet("/call/batch/{id}", BatchProgressAsync);
         api.MapPost("/call/batch/{id}/cancel", CancelBatchAsync);
-        api.MapGet("/sessions/stats", (CallStats stats, SessionRegistry sessions) => Results.Ok(stats.Snapshot(sessions.Count)));
+        api.MapGet("/sessions/stats", (CallStats stats, SessionRegistry sessions) => Results.Json(stats.Snapshot(sessions.Count), CallsJson.Default.StatsSnapshot));
         return app;
     }
 
@@ -144,7 +144,7 @@ public static class CallsEndpoints
 
     private static async Task<IResult> BatchProgressAsync(string id, IBatchStore store, CancellationToken cancellationToken) =>
         await store.GetBatchProgressAsync(id, cancellationToken) is { } progress
-            ? Results.Ok(BatchView.Of(progress))
+            ? Results.Json(BatchView.Of(progress), CallsJson.Default.BatchView)
             : Results.Problem($"No batch '{id}'.", statusCode: StatusCodes.Status404NotFound);
 
     private static async Task<IResult> CancelBatchAsync(string id, IBatchStore store, CancellationToken cancellationToken)
@@ -154,6 +154,6 @@ public static class CallsEndpoints
             return Results.Problem($"No batch '{id}'.", statusCode: StatusCodes.Status404NotFound);
         }
 
-        return Results.Ok(BatchView.Of((await store.GetBatchProgressAsync(id, cancellationToken))!));
+        return Results.Json(BatchView.Of((await store.GetBatchProgressAsync(id, cancellationToken))!), CallsJson.Default.BatchView);
     }
 }

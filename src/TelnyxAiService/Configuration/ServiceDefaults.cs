@@ -48,6 +48,15 @@ public static class ServiceDefaults
         builder.Services.AddExceptionHandler<EdgeExceptionHandler>();
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
+            // Source-generated metadata only, as under Native AOT: the reflection resolver goes, the framework's own
+            // contexts (problem details) stay, so a response type missing from CallsJson fails in tests, not only in the binary.
+            var resolvers = o.SerializerOptions.TypeInfoResolverChain;
+            foreach (var reflection in resolvers.Where(r => r is not JsonSerializerContext).ToList())
+            {
+                resolvers.Remove(reflection);
+            }
+
+            resolvers.Add(Calls.CallsJson.Default);
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
             o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
         });

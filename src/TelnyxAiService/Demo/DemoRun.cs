@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Text.Json;
 using Microsoft.Extensions.Logging.Console;
+using TelnyxAiService.Calls;
 using TelnyxAiService.Conversation;
 using TelnyxAiService.Emulators.Audio;
 using TelnyxAiService.Emulators.Hosting;
@@ -94,17 +94,16 @@ internal static class DemoRun
         using var http = new HttpClient { BaseAddress = serviceUrl };
         var response = await http.PostAsJsonAsync(
             "/api/call/initiate",
-            new { phone = CalleeNumber, name = persona.Name, context = persona.Context, greeting = persona.Greeting },
+            new CallRequestBody(Phone: CalleeNumber, Name: persona.Name, Context: persona.Context, Greeting: persona.Greeting),
+            CallsJson.Default.CallRequestBody,
             limit.Token);
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>(limit.Token);
         if (response.StatusCode != HttpStatusCode.Accepted)
         {
-            output.WriteLine($"error: POST /api/call/initiate answered {(int)response.StatusCode}: {body}");
+            output.WriteLine($"error: POST /api/call/initiate answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(limit.Token)}");
             return new DemoResult(1, [], [], 0, null, null);
         }
 
-        var callId = body.GetProperty("call_id").GetString()!;
-        var callControlId = body.GetProperty("call_control_id").GetString()!;
+        var (callId, callControlId, _) = (await response.Content.ReadFromJsonAsync(CallsJson.Default.CallPlaced, limit.Token))!;
         var session = service.Services.GetRequiredService<SessionRegistry>().Find(callId, null);
         if (session is null)
         {

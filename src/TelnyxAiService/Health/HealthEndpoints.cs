@@ -29,30 +29,29 @@ public static class HealthEndpoints
         app.MapGet("/api/health", async (IEnumerable<ProviderInfo> providers, ProviderProbe probe, StoreProbe store, StorageOptions storage, TimeProvider time, CancellationToken ct) =>
         {
             var storeReachable = store.ReachableAsync(ct);
-            var checks = await Task.WhenAll(providers.Select(async p => new
-            {
+            var checks = await Task.WhenAll(providers.Select(async p => new ProviderCheck(
                 p.Capability,
                 p.Provider,
-                Mode = p.Mode.ToString().ToLowerInvariant(),
-                BaseUrl = p.BaseUrl?.ToString(),
-                Reachable = await probe.ReachableAsync(p.BaseUrl, ct),
-            }));
-            var storeCheck = new { Provider = storage.Provider.ToString().ToLowerInvariant(), Reachable = await storeReachable };
+                p.Mode.ToString().ToLowerInvariant(),
+                p.BaseUrl?.ToString(),
+                await probe.ReachableAsync(p.BaseUrl, ct))));
+            var storeCheck = new StoreCheck(storage.Provider.ToString().ToLowerInvariant(), await storeReachable);
             var healthy = checks.All(c => c.Reachable) && storeCheck.Reachable;
             return Results.Json(
-                new
-                {
-                    Status = healthy ? "ok" : "degraded",
-                    Version,
-                    UptimeSeconds = (long)(time.GetUtcNow() - Started).TotalSeconds,
-                    Providers = checks,
-                    Store = storeCheck,
-                },
+                new HealthReport(healthy ? "ok" : "degraded", Version, (long)(time.GetUtcNow() - Started).TotalSeconds, checks, storeCheck),
+                Calls.CallsJson.Default.HealthReport,
                 statusCode: healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });
         return app;
     }
 }
+
+/// <summary>The body of <c>GET /api/health</c>.</summary>
+internal sealed record HealthReport(string Status, string Version, long UptimeSeconds, IReadOnlyList<ProviderCheck> Providers, StoreCheck Store);
+
+internal sealed record ProviderCheck(string Capability, string Provider, string Mode, string? BaseUrl, bool Reachable);
+
+internal sealed record StoreCheck(string Provider, bool Reachable);
 
 /// <summary>Whether a provider's host accepts TCP connections, remembered for a few seconds so health checks stay cheap.</summary>
 public sealed class ProviderProbe(TimeProvider time)

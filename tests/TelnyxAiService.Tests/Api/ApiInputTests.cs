@@ -3,7 +3,11 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using TelnyxAiService.Calls;
 using TelnyxAiService.Tests.TestHost;
 
 namespace TelnyxAiService.Tests.Api;
@@ -103,6 +107,7 @@ public sealed class ApiInputTests
         var response = await harness.Client.SendAsync(request, Ct);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.True(response.Headers.ConnectionClose, "a refused body closes its connection cleanly");
+        Assert.Equal(413, (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("status").GetInt32());
         Assert.Equal(HttpStatusCode.OK, (await harness.Client.GetAsync("/api/health", Ct)).StatusCode);
     }
 
@@ -157,6 +162,26 @@ public sealed class ApiInputTests
         await Wait.UntilAsync(async () => (await harness.Client.GetAsync("/api/health", Ct)).StatusCode == HttpStatusCode.ServiceUnavailable, "health to see the store gone");
         var health = await (await harness.Client.GetAsync("/api/health", Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct);
         Assert.False(health.GetProperty("store").GetProperty("reachable").GetBoolean());
+    }
+
+    /// <summary>
+    /// The HTTP JSON options resolve only source-generated metadata, as a Native AOT build does: a response type missing
+    /// from a context fails here (and in every endpoint test) rather than only in the native binary.
+    /// </summary>
+    [Fact]
+    public async Task HttpJson_SourceGeneratedOnly_NoReflectionFallback()
+    {
+        await using var harness = await StartAsync();
+        var options = harness.Services.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+        Assert.All(options.TypeInfoResolverChain, r => Assert.IsAssignableFrom<JsonSerializerContext>(r));
+        Assert.Contains(CallsJson.Default, options.TypeInfoResolverChain);
+        Assert.Throws<NotSupportedException>(object () => options.GetTypeInfo(new { Status = "ok" }.GetType()));
+
+        var missing = await harness.Client.GetAsync("/api/call/batch/no-such-batch", Ct);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        var problem = await missing.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        Assert.Equal(404, problem.GetProperty("status").GetInt32());
+        Assert.True(problem.TryGetProperty("traceId", out _));
     }
 
     private static Task<ServiceHarness> StartAsync(Dictionary<string, string>? settings = null) =>

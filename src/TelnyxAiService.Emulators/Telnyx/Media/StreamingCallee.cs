@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
 using TelnyxAiService.Emulators.Audio;
 
 namespace TelnyxAiService.Emulators.Telnyx.Media;
@@ -35,13 +36,13 @@ public sealed class StreamingCallee(Func<EmulatedCall, CallerScript> script, Tim
             Format = new EmulatedAudioFormat(call.StreamBidirectionalCodec ?? call.StreamCodec ?? "PCMU", call.StreamSampleRate),
             InboundChunk = inboundChunk ?? TimeSpan.FromMilliseconds(20),
         };
-        var streamUrl = new Dictionary<string, object?> { ["stream_url"] = settings.StreamUrl.ToString() };
+        var streamUrl = new Dictionary<string, JsonNode?> { ["stream_url"] = settings.StreamUrl.ToString() };
         await call.SendEventAsync("streaming.started", streamUrl, cancellationToken);
         var recording = await TelnyxMediaCaller.RunAsync(settings, script(call), cancellationToken);
         _recordings[(call.CallControlId, stream)] = recording;
         if (recording.EndReason == CallEndReason.ConnectFailed)
         {
-            await call.SendEventAsync("streaming.failed", new Dictionary<string, object?> { ["failure_reason"] = "connection_failed", ["stream_type"] = "websocket" }, CancellationToken.None);
+            await call.SendEventAsync("streaming.failed", new Dictionary<string, JsonNode?> { ["failure_reason"] = "connection_failed", ["stream_type"] = "websocket" }, CancellationToken.None);
             return;
         }
 

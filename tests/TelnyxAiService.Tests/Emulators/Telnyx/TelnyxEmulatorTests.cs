@@ -239,7 +239,7 @@ public sealed class TelnyxEmulatorTests
         var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         h.Emulator.MediaCallee = async (call, token) =>
         {
-            await call.SendEventAsync("streaming.started", new Dictionary<string, object?> { ["stream_url"] = call.StreamUrl!.ToString() }, token);
+            await call.SendEventAsync("streaming.started", new Dictionary<string, JsonNode?> { ["stream_url"] = call.StreamUrl!.ToString() }, token);
             started.SetResult(call);
             await Task.Delay(System.Threading.Timeout.Infinite, token).ContinueWith(_ => stopped.SetResult(), TaskScheduler.Default);
         };
