@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using TelnyxAiService.Emulators.Telnyx;
+using TelnyxAiService.Tests.TestHost;
 
 namespace TelnyxAiService.Tests.Batches;
 

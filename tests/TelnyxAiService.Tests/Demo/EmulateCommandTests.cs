@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -23,14 +22,8 @@ public sealed class EmulateCommandTests
     [Fact]
     public async Task Emulate_PrintedEnvironment_DrivesTheServiceThroughACompleteCall()
     {
-        var port = FreePort();
-        using var emulate = Process.Start(new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "telnyx-ai-service.dll"), "emulate", "--service-url", $"http://127.0.0.1:{port}", "--telnyx-answer-after-ms", "50" },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        })!;
+        var port = ServiceProcess.FreePort();
+        using var emulate = Process.Start(ServiceProcess.Command("emulate", "--service-url", $"http://127.0.0.1:{port}", "--telnyx-answer-after-ms", "50"))!;
         try
         {
             var settings = await ReadExportsAsync(emulate.StandardOutput);
@@ -74,12 +67,7 @@ public sealed class EmulateCommandTests
     [Fact]
     public async Task Emulate_UnknownKnob_ExitsWithTheKnownOnes()
     {
-        using var emulate = Process.Start(new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "telnyx-ai-service.dll"), "emulate", "--deepgram-final-delay", "300" },
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        })!;
+        using var emulate = Process.Start(ServiceProcess.Command("emulate", "--deepgram-final-delay", "300"))!;
         var error = await emulate.StandardError.ReadToEndAsync(Ct);
         await emulate.WaitForExitAsync(Ct);
 
@@ -108,12 +96,5 @@ public sealed class EmulateCommandTests
         }
 
         return settings;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using TelnyxAiService.Emulators.Telnyx.Media;
 using TelnyxAiService.Tests.Batches;
+using TelnyxAiService.Tests.TestHost;
 
 namespace TelnyxAiService.Tests.Failover;
 

@@ -2,6 +2,7 @@ using System.Net;
 using CsCheck;
 using TelnyxAiService.Emulators.Telnyx;
 using TelnyxAiService.Tests.Batches;
+using TelnyxAiService.Tests.TestHost;
 
 namespace TelnyxAiService.Tests.Hostile;
 

@@ -3,11 +3,13 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace TelnyxAiService.Tests.Batches;
+namespace TelnyxAiService.Tests.TestHost;
 
 /// <summary>
-/// The built service run as a real child process (<c>dotnet telnyx-ai-service.dll</c>) with only the given settings
-/// in its environment, so a test can SIGKILL it and start it again on the same database.
+/// The service run as a real child process with only the given settings in its environment, so a test can SIGKILL it
+/// and start it again on the same database. The process is the native executable named by <c>SERVICE_EXECUTABLE</c>
+/// (<c>scripts/test</c> publishes it and sets it, so CI runs these tests against what is deployed), or else the JIT
+/// build beside the tests (<c>dotnet telnyx-ai-service.dll</c>).
 /// </summary>
 public sealed class ServiceProcess : IAsyncDisposable
 {
@@ -48,13 +50,8 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>Starts the service on <paramref name="port"/> and waits until it answers HTTP.</summary>
     public static async Task<ServiceProcess> StartAsync(int port, IReadOnlyDictionary<string, string> settings, string workingDirectory, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "telnyx-ai-service.dll")])
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var start = Command();
+        start.WorkingDirectory = workingDirectory;
         foreach (var key in start.Environment.Keys.Where(k => !k.StartsWith("DOTNET", StringComparison.Ordinal) && k is not ("PATH" or "HOME")).ToList())
         {
             start.Environment.Remove(key);
@@ -99,6 +96,19 @@ public sealed class ServiceProcess : IAsyncDisposable
 
             await Task.Delay(100, cancellationToken);
         }
+    }
+
+    /// <summary>The command that runs the service with <paramref name="arguments"/>, its output redirected.</summary>
+    public static ProcessStartInfo Command(params string[] arguments)
+    {
+        var native = Environment.GetEnvironmentVariable("SERVICE_EXECUTABLE");
+        var start = string.IsNullOrEmpty(native)
+            ? new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "telnyx-ai-service.dll"), .. arguments])
+            : new ProcessStartInfo(native, arguments);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
+        return start;
     }
 
     /// <summary>SIGKILL: the process gets no chance to flush or stop anything.</summary>
