@@ -175,7 +175,7 @@ public sealed class ApiInputTests
         var options = harness.Services.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
         Assert.All(options.TypeInfoResolverChain, r => Assert.IsAssignableFrom<JsonSerializerContext>(r));
         Assert.Contains(CallsJson.Default, options.TypeInfoResolverChain);
-        Assert.Throws<NotSupportedException>(object () => options.GetTypeInfo(new { Status = "ok" }.GetType()));
+        Assert.Throws<NotSupportedException>(object? () => options.GetTypeInfo(new { Status = "ok" }.GetType()));
 
         var missing = await harness.Client.GetAsync("/api/call/batch/no-such-batch", Ct);
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);

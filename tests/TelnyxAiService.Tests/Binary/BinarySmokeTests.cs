@@ -74,8 +74,7 @@ public sealed class BinarySmokeTests : IDisposable
             "the recording to be on S3",
             TimeSpan.FromSeconds(30));
         Assert.Equal("RIFF", System.Text.Encoding.ASCII.GetString(wav, 0, 4));
-        using var client = S3rverProcess.Client(RecordingOptions.Read(new Configuration.SettingsReader(
-            new ConfigurationBuilder().AddInMemoryCollection([new("S3_BUCKET", Bucket), new("S3_ENDPOINT_URL", s3.Endpoint.ToString())]).Build())));
+        using var client = S3rverProcess.Client(new RecordingOptions(Bucket, "us-east-1", s3.Endpoint, "calls/", null, TimeSpan.FromMinutes(16)));
         Assert.Equal(wav.Length, (await client.GetObjectMetadataAsync(Bucket, $"calls/{callId}.wav", Ct)).ContentLength);
     }
 

@@ -1,5 +1,4 @@
 using TelnyxAiService.Emulators.Telnyx.Media;
-using TelnyxAiService.Tests.Batches;
 using TelnyxAiService.Tests.TestHost;
 
 namespace TelnyxAiService.Tests.Failover;
