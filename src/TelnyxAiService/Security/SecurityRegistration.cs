@@ -11,7 +11,11 @@ public static partial class SecurityRegistration
         services.AddMetrics();
         services.AddSingleton<EdgeRefusals>();
         services.AddSettings(ApiAccessOptions.Read);
-        services.AddAuthentication(ApiKeyAuthentication.SchemeName)
+        // The authentication core without AddAuthentication's data protection: nothing here issues cookies or tokens,
+        // and data protection would load (or create) a key ring of XML files at every start.
+        services.AddAuthenticationCore(o => o.DefaultScheme = ApiKeyAuthentication.SchemeName);
+        services.AddWebEncoders();
+        new AuthenticationBuilder(services)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
         services.AddAuthorizationBuilder()
             .AddPolicy(ApiKeyAuthentication.Policy, p => p.AddAuthenticationSchemes(ApiKeyAuthentication.SchemeName).RequireAuthenticatedUser());
