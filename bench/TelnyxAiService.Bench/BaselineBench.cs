@@ -30,7 +30,7 @@ internal static class BaselineBench
         report.AppendLine("Act on the first Deepgram transcript of >= 3 words or >= 10 characters (interim or final) -> Claude `stream:false` -> ElevenLabs `POST /v1/text-to-speech/{voice}` (whole file, ulaw_8000 in a WAV; the emulator has no MP3) -> HTTP PUT to the S3 emulator -> Telnyx `playback_start` with the object URL; the reply is heard when the Telnyx emulator has fetched the file (`EmulatedCall.AudioFetches`).");
         report.AppendLine("The Anthropic emulator answers `stream:false` right after the TTFT (it does not model generation time), so the harness adds output_tokens / tokens-per-second after the response, as the real API takes that long before it answers.");
         report.AppendLine("Same caller lines as section 1; voice to voice = last speech frame sent -> audio fetched by Telnyx, on one clock (all in the load-generator process).").AppendLine();
-        report.AppendLine("| calls | turns | p50 ms | p95 ms | p99 ms | trigger vs end of speech p50 ms | turns answered before the caller finished | ours p50 (defaults) | baseline p50 / ours p50 |");
+        report.AppendLine("| calls | turns | p50 ms | p95 ms | p99 ms | trigger vs end of speech p50 ms | turns answered before the caller finished | ours p50 (JIT, defaults) | baseline p50 / ours p50 |");
         report.AppendLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var calls in options.LatencyCalls)
         {
