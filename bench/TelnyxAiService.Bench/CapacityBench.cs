@@ -24,8 +24,8 @@ internal static class CapacityBench
         report.AppendLine(CultureInfo.InvariantCulture, $"Each call: greeting, one caller line, then a long agent reply (one Claude answer of many sentences, streamed through TTS) while the caller keeps sending 20 ms PCMU frames (silence). Calls are placed through `POST /api/call/initiate` at {CallsPerSecond}/s; the window of {options.CapacitySeconds} s starts 8 s after the last call was placed. Emulator delays as in section 1.");
         report.AppendLine("Gap = time between consecutive agent `media` frames arriving at the caller (nominal 20 ms); jitter = |gap - 20 ms|. The service sends 20 ms frames paced to real time, so a jitter p99 of 20 ms means some frames arrive 40 ms apart (the playout limit the tests assert).").AppendLine();
         report.AppendLine("The service runs with its defaults (no `DOTNET_` settings). Service and load generator CPU are % of one core over the window; the machine has " + Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture) + " cores, shared by both.").AppendLine();
-        report.AppendLine("| build | calls | calls with audio in window | service CPU % (of 1 core) | service RSS idle -> window max MB | RSS per call KB | gap p50 / p99 / max ms | jitter p99 ms | gaps > 200 ms | load generator CPU % | loadavg |");
-        report.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        report.AppendLine("| build | calls | calls with audio in window | service CPU % (of 1 core) | service CPU % per call | service RSS idle -> window max MB | RSS per call KB | gap p50 / p99 / max ms | jitter p99 ms | gaps > 200 ms | load generator CPU % | loadavg |");
+        report.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
         var limits = new Dictionary<string, int>(StringComparer.Ordinal);
         var at500 = new Dictionary<string, LevelResult>(StringComparer.Ordinal);
         var notes = new List<string>();
@@ -34,7 +34,7 @@ internal static class CapacityBench
             foreach (var build in options.Builds)
             {
                 var level = await RunLevelAsync(options, build, calls, cancellationToken);
-                report.AppendLine(CultureInfo.InvariantCulture, $"| {build.Name} | {calls} | {level.CallsWithAudio} | {Fmt.Num(level.ServiceCpuPercent)} | {Fmt.Mb(level.IdleRss)} -> {Fmt.Mb(level.MaxRss)} | {Fmt.Num(level.PerCallKb)} | {Fmt.Ms1(level.Gaps[50])} / {Fmt.Ms1(level.Gaps[99])} / {Fmt.Ms(level.Gaps.Max)} | {Fmt.Ms1(level.Jitter[99])} | {level.LongGaps} | {Fmt.Num(level.LoadGeneratorCpuPercent)} | {level.Load} |");
+                report.AppendLine(CultureInfo.InvariantCulture, $"| {build.Name} | {calls} | {level.CallsWithAudio} | {Fmt.Num(level.ServiceCpuPercent)} | {Fmt.Num(level.ServiceCpuPercent / calls, "0.00")} | {Fmt.Mb(level.IdleRss)} -> {Fmt.Mb(level.MaxRss)} | {Fmt.Num(level.PerCallKb)} | {Fmt.Ms1(level.Gaps[50])} / {Fmt.Ms1(level.Gaps[99])} / {Fmt.Ms(level.Gaps.Max)} | {Fmt.Ms1(level.Jitter[99])} | {level.LongGaps} | {Fmt.Num(level.LoadGeneratorCpuPercent)} | {level.Load} |");
                 Console.WriteLine($"capacity {build.Name} calls={calls}: cpu={level.ServiceCpuPercent:0}% rss={level.MaxRss / 1048576.0:0}MB jitter p99={level.Jitter[99]:0.0} gen cpu={level.LoadGeneratorCpuPercent:0}%");
                 foreach (var error in level.Errors.Take(3))
                 {
@@ -71,7 +71,7 @@ internal static class CapacityBench
 
         if (notes.Count > 0)
         {
-            report.AppendLine().AppendLine("Saturated: " + string.Join("; ", notes) + ". At those levels the figures say what this machine carries with the callers and the vendors' emulators on it, not what the service alone can do.");
+            report.AppendLine().AppendLine("Saturated: " + string.Join("; ", notes) + ". At those levels the figures say what this machine carries with the callers and the vendors' emulators on it, not what the service alone can do; its CPU per call at the unsaturated levels is the better guide to that.");
         }
 
         if (at500.Count > 0)

@@ -43,7 +43,7 @@ internal static partial class LatencyBench
             (options.Builds[0], "no speculation (SPECULATIVE_REPLY_MS=0, TURN_HOLD_MS=600)", new() { ["SPECULATIVE_REPLY_MS"] = "0" }),
         };
         modes.AddRange(options.Builds.Skip(1).Select(b => (b, Defaults, new Dictionary<string, string>())));
-        var baseline = new Dictionary<int, double>();
+        var baseline = new Dictionary<(string Build, int Calls), double>();
         var ratios = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var (build, name, settings) in modes)
         {
@@ -56,11 +56,7 @@ internal static partial class LatencyBench
                 Console.WriteLine($"latency {build.Name} {name} calls={calls}: p50={lat[50]:0} p95={lat[95]:0} p99={lat[99]:0} n={lat.Count}");
                 if (settings.Count == 0)
                 {
-                    if (build == options.Builds[0])
-                    {
-                        baseline[calls] = lat[50];
-                    }
-
+                    baseline[(build.Name, calls)] = lat[50];
                     (ratios.TryGetValue(build.Name, out var list) ? list : ratios[build.Name] = []).Add(Fmt.Num(lat[50] / vendorMs, "0.00"));
                 }
 
@@ -80,8 +76,8 @@ internal static partial class LatencyBench
         return report.ToString();
     }
 
-    /// <summary>p50 voice-to-voice of the JIT build with default settings, by call count, for the baseline's ratio.</summary>
-    public static IReadOnlyDictionary<int, double> LastDefaultsP50 { get; private set; } = new Dictionary<int, double>();
+    /// <summary>p50 voice-to-voice with default settings, by build and call count, for the baseline's ratio.</summary>
+    public static IReadOnlyDictionary<(string Build, int Calls), double> LastDefaultsP50 { get; private set; } = new Dictionary<(string Build, int Calls), double>();
 
     public static int FirstChunkTokens(string reply)
     {
