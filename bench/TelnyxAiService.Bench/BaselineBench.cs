@@ -30,7 +30,8 @@ internal static class BaselineBench
         report.AppendLine("Act on the first Deepgram transcript of >= 3 words or >= 10 characters (interim or final) -> Claude `stream:false` -> ElevenLabs `POST /v1/text-to-speech/{voice}` (whole file, ulaw_8000 in a WAV; the emulator has no MP3) -> HTTP PUT to the S3 emulator -> Telnyx `playback_start` with the object URL; the reply is heard when the Telnyx emulator has fetched the file (`EmulatedCall.AudioFetches`).");
         report.AppendLine("The Anthropic emulator answers `stream:false` right after the TTFT (it does not model generation time), so the harness adds output_tokens / tokens-per-second after the response, as the real API takes that long before it answers.");
         report.AppendLine("Same caller lines as section 1; voice to voice = last speech frame sent -> audio fetched by Telnyx, on one clock (all in the load-generator process).").AppendLine();
-        report.AppendLine("| calls | turns | p50 ms | p95 ms | p99 ms | trigger vs end of speech p50 ms | turns answered before the caller finished | ours p50 (defaults) | baseline p50 / ours p50 |");
+        var builds = string.Join(" / ", options.Builds.Select(b => b.Name));
+        report.AppendLine(CultureInfo.InvariantCulture, $"| calls | turns | p50 ms | p95 ms | p99 ms | trigger vs end of speech p50 ms | turns answered before the caller finished | ours p50, defaults ({builds}) | baseline p50 / ours p50 ({builds}) |");
         report.AppendLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var calls in options.LatencyCalls)
         {
@@ -39,8 +40,8 @@ internal static class BaselineBench
             var lat = new Percentiles(done.Select(t => (t.HeardAt!.Value - t.LineEnd!.Value).TotalMilliseconds));
             var trigger = new Percentiles(done.Where(t => t.TriggerAt is not null).Select(t => (t.TriggerAt!.Value - t.LineEnd!.Value).TotalMilliseconds));
             var early = done.Count(t => t.HeardAt < t.LineEnd);
-            var ours = LatencyBench.LastDefaultsP50.TryGetValue(calls, out var p) ? p : double.NaN;
-            report.AppendLine(CultureInfo.InvariantCulture, $"| {calls} | {done.Count}/{calls * LatencyBench.Lines.Length} | {Fmt.Ms(lat[50])} | {Fmt.Ms(lat[95])} | {Fmt.Ms(lat[99])} | {Fmt.Ms(trigger[50])} | {early} | {Fmt.Ms(ours)} | {Fmt.Num(lat[50] / ours, "0.00")} |");
+            var ours = options.Builds.Select(b => LatencyBench.LastDefaultsP50.TryGetValue((b.Name, calls), out var p) ? p : double.NaN).ToList();
+            report.AppendLine(CultureInfo.InvariantCulture, $"| {calls} | {done.Count}/{calls * LatencyBench.Lines.Length} | {Fmt.Ms(lat[50])} | {Fmt.Ms(lat[95])} | {Fmt.Ms(lat[99])} | {Fmt.Ms(trigger[50])} | {early} | {string.Join(" / ", ours.Select(Fmt.Ms))} | {string.Join(" / ", ours.Select(o => Fmt.Num(lat[50] / o, "0.00")))} |");
             Console.WriteLine($"baseline calls={calls}: p50={lat[50]:0} p99={lat[99]:0} n={lat.Count}");
         }
 

@@ -13,11 +13,12 @@ internal static partial class HttpBench
     {
         var report = new StringBuilder();
         report.AppendLine("## 5. HTTP throughput (wrk)").AppendLine();
-        report.AppendLine(CultureInfo.InvariantCulture, $"`wrk -t2 -c{options.HttpConnections} -d{options.HttpSeconds}s --latency` after a 3 s warm-up run, against the published build (workstation GC). POST uses bench/TelnyxAiService.Bench/initiate.lua (a new number per request). Webhook mode (`USE_MEDIA_STREAMS=false`); the Telnyx emulator answers every dial, and each callee is busy (hangs up 50 ms later), so calls do not pile up. wrk, the emulator and the service share the 2 cores.").AppendLine();
-        report.AppendLine("| request | LOG_LEVEL | requests/s | p50 ms | p99 ms | non-2xx | errors | service CPU % | loadavg |");
-        report.AppendLine("|---|---|---|---|---|---|---|---|---|");
+        report.AppendLine(CultureInfo.InvariantCulture, $"`wrk -t2 -c{options.HttpConnections} -d{options.HttpSeconds}s --latency` after a 3 s warm-up run, against each build with its defaults (no `DOTNET_` settings). POST uses bench/TelnyxAiService.Bench/initiate.lua (a new number per request). Webhook mode (`USE_MEDIA_STREAMS=false`); the Telnyx emulator answers every dial, and each callee is busy (hangs up 50 ms later), so calls do not pile up. wrk, the emulator and the service share the 2 cores.").AppendLine();
+        report.AppendLine("| build | request | LOG_LEVEL | requests/s | p50 ms | p99 ms | non-2xx | errors | service CPU % | loadavg |");
+        report.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         var lua = Path.Combine(AppContext.BaseDirectory, "initiate.lua");
-        foreach (var logLevel in new[] { "(default: Information)", "Warning" })
+        var initiate = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (build, logLevel) in options.Builds.SelectMany(b => new[] { (b, "(default: Information)"), (b, "Warning") }))
         {
             await using var env = await BenchEnvironment.StartAsync(
                 options.Delays,
@@ -33,7 +34,7 @@ internal static partial class HttpBench
                 settings["LOG_LEVEL"] = logLevel;
             }
 
-            await using var service = await ServiceProcess.StartAsync(options.ServiceDll, port, settings, cancellationToken);
+            await using var service = await ServiceProcess.StartAsync(build.Path, port, settings, cancellationToken);
             foreach (var (name, args) in new[]
             {
                 ("GET /api/health", $"{service.BaseUrl}api/health"),
@@ -46,11 +47,18 @@ internal static partial class HttpBench
                 var output = await WrkAsync($"-t2 -c{options.HttpConnections} -d{options.HttpSeconds}s --latency {args}", cancellationToken);
                 var cpuPercent = (service.CpuTime() - cpu).TotalSeconds / clock.Elapsed.TotalSeconds * 100;
                 var rps = Value(RequestsPerSecond(), output);
-                report.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {logLevel} | {rps} | {Latency(output, "50%")} | {Latency(output, "99%")} | {Value(Non2xx(), output, "0")} | {Value(SocketErrors(), output, "0")} | {Fmt.Num(cpuPercent)} | {Machine.LoadAverage()} |");
-                Console.WriteLine($"http {name} {logLevel}: {rps} req/s p99={Latency(output, "99%")}");
+                if (name.StartsWith("POST", StringComparison.Ordinal) && logLevel.StartsWith('('))
+                {
+                    initiate[build.Name] = Fmt.Goal(rps + " req/s", double.TryParse(rps, CultureInfo.InvariantCulture, out var value) && value >= 2000);
+                }
+
+                report.AppendLine(CultureInfo.InvariantCulture, $"| {build.Name} | {name} | {logLevel} | {rps} | {Latency(output, "50%")} | {Latency(output, "99%")} | {Value(Non2xx(), output, "0")} | {Value(SocketErrors(), output, "0")} | {Fmt.Num(cpuPercent)} | {Machine.LoadAverage()} |");
+                Console.WriteLine($"http {build.Name} {name} {logLevel}: {rps} req/s p99={Latency(output, "99%")}");
             }
         }
 
+        report.AppendLine();
+        report.AppendLine("Issue 13 goal, POST /api/call/initiate >= 2,000 req/s (default LOG_LEVEL): " + string.Join("; ", initiate.Select(i => $"{i.Key} {i.Value}")) + ".");
         report.AppendLine();
         return report.ToString();
     }

@@ -32,26 +32,32 @@ internal static partial class LatencyBench
         report.AppendLine(CultureInfo.InvariantCulture, $"Caller lines: {string.Join(" / ", Lines.Select(l => $"\"{l}\""))}; Claude reply: \"{Reply}\" (first chunk = {firstChunkTokens} streamed tokens).");
         report.AppendLine(CultureInfo.InvariantCulture, $"**Sum of the vendors' delays** (endpointing + FinalDelay + TTFT + (tokens of the first chunk - 1)/rate + TTS TTFB) = **{Fmt.Ms(vendorMs)} ms**; server-added = measured - that sum.");
         report.AppendLine("Each service process gets one warm-up call first (not counted). Calls start spread over up to 5 s; each caller waits for the greeting, says 3 lines and waits for each answer.").AppendLine();
-        report.AppendLine("| service settings | calls | turns | p50 ms | p95 ms | p99 ms | server-added p50 / p95 / p99 ms | p50 / (sum of delays) | service log p50: decided / token / sentence / tts / voice ms | svc CPU s | loadavg |");
-        report.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
-        var modes = new (string Name, Dictionary<string, string> Settings)[]
+        report.AppendLine("| build | service settings | calls | turns | p50 ms | p95 ms | p99 ms | server-added p50 / p95 / p99 ms | p50 / (sum of delays) | service log p50: decided / token / sentence / tts / voice ms | svc CPU s | loadavg |");
+        report.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        const string Defaults = "defaults (SPECULATIVE_REPLY_MS=250, TURN_HOLD_MS=600)";
+
+        // The JIT build with and without speculation (a setting), then the other builds with the defaults.
+        var modes = new List<(Build Build, string Name, Dictionary<string, string> Settings)>
         {
-            ("defaults (SPECULATIVE_REPLY_MS=250, TURN_HOLD_MS=600)", []),
-            ("no speculation (SPECULATIVE_REPLY_MS=0, TURN_HOLD_MS=600)", new() { ["SPECULATIVE_REPLY_MS"] = "0" }),
+            (options.Builds[0], Defaults, []),
+            (options.Builds[0], "no speculation (SPECULATIVE_REPLY_MS=0, TURN_HOLD_MS=600)", new() { ["SPECULATIVE_REPLY_MS"] = "0" }),
         };
-        var baseline = new Dictionary<int, double>();
-        foreach (var (name, settings) in modes)
+        modes.AddRange(options.Builds.Skip(1).Select(b => (b, Defaults, new Dictionary<string, string>())));
+        var baseline = new Dictionary<(string Build, int Calls), double>();
+        var ratios = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var (build, name, settings) in modes)
         {
             foreach (var calls in options.LatencyCalls)
             {
-                var level = await RunLevelAsync(options, calls, settings, cancellationToken);
+                var level = await RunLevelAsync(options, build, calls, settings, cancellationToken);
                 var server = new Percentiles(level.Latencies.Select(l => l - vendorMs));
                 var lat = new Percentiles(level.Latencies);
-                report.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {calls} | {lat.Count}/{level.TurnsExpected} | {Fmt.Ms(lat[50])} | {Fmt.Ms(lat[95])} | {Fmt.Ms(lat[99])} | {Fmt.Ms(server[50])} / {Fmt.Ms(server[95])} / {Fmt.Ms(server[99])} | {Fmt.Num(lat[50] / vendorMs, "0.00")} | {level.Stages} | {Fmt.Num(level.ServiceCpu.TotalSeconds, "0.0")} | {level.Load} |");
-                Console.WriteLine($"latency {name} calls={calls}: p50={lat[50]:0} p95={lat[95]:0} p99={lat[99]:0} n={lat.Count}");
+                report.AppendLine(CultureInfo.InvariantCulture, $"| {build.Name} | {name} | {calls} | {lat.Count}/{level.TurnsExpected} | {Fmt.Ms(lat[50])} | {Fmt.Ms(lat[95])} | {Fmt.Ms(lat[99])} | {Fmt.Ms(server[50])} / {Fmt.Ms(server[95])} / {Fmt.Ms(server[99])} | {Fmt.Num(lat[50] / vendorMs, "0.00")} | {level.Stages} | {Fmt.Num(level.ServiceCpu.TotalSeconds, "0.0")} | {level.Load} |");
+                Console.WriteLine($"latency {build.Name} {name} calls={calls}: p50={lat[50]:0} p95={lat[95]:0} p99={lat[99]:0} n={lat.Count}");
                 if (settings.Count == 0)
                 {
-                    baseline[calls] = lat[50];
+                    baseline[(build.Name, calls)] = lat[50];
+                    (ratios.TryGetValue(build.Name, out var list) ? list : ratios[build.Name] = []).Add(Fmt.Num(lat[50] / vendorMs, "0.00"));
                 }
 
                 foreach (var error in level.Errors.Take(3))
@@ -64,12 +70,14 @@ internal static partial class LatencyBench
         report.AppendLine();
         report.AppendLine("The service log columns are the service's own per-turn clock (TurnTimings), from the last speech frame its voice detector saw; \"voice\" is the first agent frame it sent.");
         report.AppendLine();
+        report.AppendLine(CultureInfo.InvariantCulture, $"Issue 13 goal, voice-to-voice ratio unchanged (p50 / sum of delays at {string.Join(" / ", options.LatencyCalls)} calls, defaults): {string.Join("; ", ratios.Select(r => $"{r.Key} {string.Join(" / ", r.Value)}"))}.");
+        report.AppendLine();
         LastDefaultsP50 = baseline;
         return report.ToString();
     }
 
-    /// <summary>p50 voice-to-voice with default settings, by call count, for the baseline's ratio.</summary>
-    public static IReadOnlyDictionary<int, double> LastDefaultsP50 { get; private set; } = new Dictionary<int, double>();
+    /// <summary>p50 voice-to-voice with default settings, by build and call count, for the baseline's ratio.</summary>
+    public static IReadOnlyDictionary<(string Build, int Calls), double> LastDefaultsP50 { get; private set; } = new Dictionary<(string Build, int Calls), double>();
 
     public static int FirstChunkTokens(string reply)
     {
@@ -87,11 +95,12 @@ internal static partial class LatencyBench
         return tokens.Count;
     }
 
-    private static CallerScript Script()
+    /// <summary>A caller who waits for the greeting, then says each line and waits for its answer.</summary>
+    public static CallerScript Script(IEnumerable<string> lines)
     {
         var timeout = TimeSpan.FromSeconds(90);
         var script = new CallerScript().WaitForAgentToFinish(timeout: timeout);
-        foreach (var line in Lines)
+        foreach (var line in lines)
         {
             script.Say(line).WaitForAgentToFinish(timeout: timeout);
         }
@@ -99,9 +108,9 @@ internal static partial class LatencyBench
         return script.HangUp();
     }
 
-    private static async Task<LevelResult> RunLevelAsync(BenchOptions options, int calls, Dictionary<string, string> extra, CancellationToken cancellationToken)
+    private static async Task<LevelResult> RunLevelAsync(BenchOptions options, Build build, int calls, Dictionary<string, string> extra, CancellationToken cancellationToken)
     {
-        await using var env = await BenchEnvironment.StartAsync(options.Delays, Lines, Reply, _ => Script(), callee: null, cancellationToken);
+        await using var env = await BenchEnvironment.StartAsync(options.Delays, Lines, Reply, _ => Script(Lines), callee: null, cancellationToken);
         var port = ServiceProcess.FreePort();
         var settings = env.ServiceSettings(port, mediaStreams: true, options.Delays.EndpointingMs);
         foreach (var (key, value) in extra)
@@ -109,7 +118,7 @@ internal static partial class LatencyBench
             settings[key] = value;
         }
 
-        await using var service = await ServiceProcess.StartAsync(options.ServiceDll, port, settings, cancellationToken);
+        await using var service = await ServiceProcess.StartAsync(build.Path, port, settings, cancellationToken);
         using var http = new HttpClient { BaseAddress = service.BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
         await CallAsync(env, http, 0, cancellationToken);
         var warmupLines = service.TurnLines.Count;
@@ -136,7 +145,8 @@ internal static partial class LatencyBench
         return new LevelResult(latencies, calls * Lines.Length, Stages(service.TurnLines.Skip(warmupLines)), cpu, Machine.LoadAverage(), service.ErrorLines);
     }
 
-    private static async Task<MediaCallRecording> CallAsync(BenchEnvironment env, HttpClient http, int index, CancellationToken cancellationToken)
+    /// <summary>Places one call through the service and waits for the caller's recording of it.</summary>
+    public static async Task<MediaCallRecording> CallAsync(BenchEnvironment env, HttpClient http, int index, CancellationToken cancellationToken)
     {
         var phone = "+3460" + (1000000 + index).ToString(CultureInfo.InvariantCulture);
         using var response = await http.PostAsJsonAsync("/api/call/initiate", new { telefono = phone, nombre = "Ana", saludo = Greeting }, cancellationToken);

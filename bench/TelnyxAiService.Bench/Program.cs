@@ -43,8 +43,8 @@ internal sealed record BenchOptions
 {
     public const string Help = """
         TelnyxAiService.Bench <all|latency|capacity|startup|http>... [flags]
-          --service PATH            published telnyx-ai-service.dll (default artifacts/bench/publish/telnyx-ai-service.dll)
-          --service-r2r PATH        ReadyToRun publish, for the startup bench
+          --service PATH            JIT build: published telnyx-ai-service.dll (default artifacts/bench/publish/telnyx-ai-service.dll)
+          --service-native PATH     Native AOT executable (scripts/publish); measured beside the JIT build when given
           --results DIR             per-bench sections (default bench/results)
           --report PATH             the markdown report to update (default BENCHMARKS.md)
           --latency-calls 1,50,200  concurrent calls for latency and baseline
@@ -60,7 +60,10 @@ internal sealed record BenchOptions
 
     public string ServiceDll { get; init; } = "artifacts/bench/publish/telnyx-ai-service.dll";
 
-    public string? ServiceR2rDll { get; init; }
+    public string? ServiceNative { get; init; }
+
+    /// <summary>The builds every bench measures side by side: the JIT build, then the native executable if given.</summary>
+    public IReadOnlyList<Build> Builds => ServiceNative is { } native ? [new("JIT", ServiceDll), new("native", native)] : [new("JIT", ServiceDll)];
 
     public string ResultsDir { get; init; } = "bench/results";
 
@@ -120,7 +123,7 @@ internal sealed record BenchOptions
             options = name switch
             {
                 "service" => options with { ServiceDll = value },
-                "service-r2r" => options with { ServiceR2rDll = value },
+                "service-native" => options with { ServiceNative = value },
                 "results" => options with { ResultsDir = value },
                 "report" => options with { ReportPath = value },
                 "latency-calls" => options with { LatencyCalls = Ints(value) },
@@ -147,3 +150,6 @@ internal sealed record BenchOptions
 
     private static int[] Ints(string value) => [.. value.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))];
 }
+
+/// <summary>A build of the service under test: <paramref name="Path"/> is a .dll run by <c>dotnet</c>, or a native executable.</summary>
+internal sealed record Build(string Name, string Path);

@@ -7,7 +7,7 @@ using System.Net.Sockets;
 namespace TelnyxAiService.Bench;
 
 /// <summary>
-/// The published service as a child process (<c>dotnet telnyx-ai-service.dll</c>), configured only through environment
+/// The published service as a child process (<c>dotnet telnyx-ai-service.dll</c>, or the native executable), configured only through environment
 /// variables, with its CPU time and RSS read from /proc and its per-turn latency log lines collected.
 /// </summary>
 internal sealed class ServiceProcess : IAsyncDisposable
@@ -47,18 +47,21 @@ internal sealed class ServiceProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>Starts the service on <paramref name="port"/> and waits for its first 200 on /api/health.</summary>
-    public static async Task<ServiceProcess> StartAsync(string dll, int port, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts the service on <paramref name="port"/> and waits for its first 200 on /api/health: <c>dotnet PATH</c> for
+    /// a .dll, otherwise PATH itself (the native executable).
+    /// </summary>
+    public static async Task<ServiceProcess> StartAsync(string path, int port, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
     {
         var workDir = Directory.CreateTempSubdirectory("telnyx-bench-").FullName;
-        var start = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { Path.GetFullPath(dll) },
-            WorkingDirectory = workDir,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var fullPath = Path.GetFullPath(path);
+        var start = fullPath.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
+            ? new ProcessStartInfo("dotnet") { ArgumentList = { fullPath } }
+            : new ProcessStartInfo(fullPath);
+        start.WorkingDirectory = workDir;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         start.Environment["DATABASE_URL"] = $"sqlite:{Path.Combine(workDir, "calls.db")}";
         foreach (var (key, value) in environment)
@@ -68,7 +71,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var clock = Stopwatch.StartNew();
-        var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"{fullPath} did not start");
         var service = new ServiceProcess(process, workDir, port);
         process.OutputDataReceived += (_, e) => service.OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => service.OnLine(e.Data);
@@ -120,6 +123,10 @@ internal sealed class ServiceProcess : IAsyncDisposable
 
     /// <summary>Resident set size in bytes (VmRSS).</summary>
     public long Rss() => ProcFs.VmRss(Pid);
+
+    /// <summary>How many of the service's threads are server GC threads (0 under workstation GC): which GC mode it runs.</summary>
+    public int ServerGcThreads() =>
+        Directory.GetDirectories($"/proc/{Pid}/task").Count(task => File.ReadAllText(Path.Combine(task, "comm")).StartsWith(".NET Server GC", StringComparison.Ordinal));
 
     public async ValueTask DisposeAsync()
     {

@@ -32,4 +32,7 @@ internal static class Fmt
     public static string Mb(long bytes) => (bytes / 1024.0 / 1024.0).ToString("0.0", CultureInfo.InvariantCulture);
 
     public static string Num(double value, string format = "0") => double.IsNaN(value) ? "-" : value.ToString(format, CultureInfo.InvariantCulture);
+
+    /// <summary>A measured value (as formatted in its table) and whether it meets its goal: "42 ms (met)".</summary>
+    public static string Goal(string measured, bool met) => $"{measured} ({(met ? "met" : "not met")})";
 }
