@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -274,6 +275,43 @@ public sealed class ClaudeWireTests
             stream = true,
         });
         Assert.True(JsonElement.DeepEquals(JsonDocument.Parse(expected).RootElement, JsonDocument.Parse(sent.Body).RootElement), sent.Body);
+    }
+
+    [Fact]
+    public async Task StreamStallsAfterTheFirstText_GivenUpAtTheReplyLimitWithoutRetry()
+    {
+        const string FirstText = """
+            event: content_block_start
+            data: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}
+
+            event: content_block_delta
+            data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}}
+
+
+            """;
+        var stalled = new Pipe();
+        await stalled.Writer.WriteAsync(Encoding.UTF8.GetBytes(FirstText), Ct);
+        var handler = new ReplayHandler(() => new HttpResponseMessage(HttpStatusCode.OK)
+        {
+            Content = new StreamContent(stalled.Reader.AsStream()) { Headers = { ContentType = new MediaTypeHeaderValue("text/event-stream") } },
+        });
+        var clock = new WatchedClock(unwatched: Options.FirstTokenTimeout);
+        using var agent = Agent(handler, clock);
+        var outputs = new List<AgentOutput>();
+
+        var replying = Task.Run(async () =>
+        {
+            await foreach (var output in agent.ReplyAsync(Hello, Ct))
+            {
+                outputs.Add(output);
+            }
+        }, Ct);
+
+        Assert.Equal(ClaudeAgent.ReplyLimit, await clock.AdvanceToNextDelayAsync());
+        var error = await Assert.ThrowsAsync<ProviderException>(() => replying);
+        Assert.Equal("anthropic: no end of the reply within 30 s (attempt 1, after part of the reply)", error.Message);
+        Assert.Equal([new TextDelta("Hello")], outputs);
+        Assert.Single(handler.Sent);
     }
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

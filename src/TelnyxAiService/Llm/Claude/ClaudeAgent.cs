@@ -17,6 +17,9 @@ internal sealed partial class ClaudeAgent : IAgent, IDisposable
     private const int MaxRetries = 2;
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan MaxTotalWait = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a reply that has started may take to finish: a stream that stalls is given up, not waited on.</summary>
+    internal static readonly TimeSpan ReplyLimit = TimeSpan.FromSeconds(30);
     private static readonly ResiliencePropertyKey<TimeSpan> Waited = new("claude.waited");
 
     private readonly ClaudeOptions _options;
@@ -74,7 +77,9 @@ internal sealed partial class ClaudeAgent : IAgent, IDisposable
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
-                var failure = Classify(e, silent: false);
+                var failure = reply.TimedOut
+                    ? new Failure($"no end of the reply within {ReplyLimit.TotalSeconds:0} s", false, e)
+                    : Classify(e, silent: false);
                 LogGaveUp(reply.Attempt, failure.Reason, true);
                 throw new ProviderException("anthropic", $"{failure.Reason} (attempt {reply.Attempt}, after part of the reply)", failure.Retryable, e);
             }
@@ -122,7 +127,7 @@ internal sealed partial class ClaudeAgent : IAgent, IDisposable
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            var failure = Classify(e, reply.Silent);
+            var failure = Classify(e, reply.TimedOut);
             await reply.DisposeAsync();
             throw new AttemptFailed(attempt, failure);
         }
@@ -162,12 +167,12 @@ internal sealed partial class ClaudeAgent : IAgent, IDisposable
     }
 
     /// <summary>
-    /// One attempt's reply: its response and events, bounded by CLAUDE_FIRST_TOKEN_TIMEOUT_MS (and the caller's token)
-    /// until the first output, then by the caller's token alone.
+    /// One attempt's reply: its response and events, bounded by CLAUDE_FIRST_TOKEN_TIMEOUT_MS until the first output,
+    /// then by <see cref="ReplyLimit"/>, and always by the caller's token.
     /// </summary>
     private sealed class ReplyStream : IAsyncDisposable
     {
-        private readonly CancellationTokenSource _firstToken;
+        private readonly CancellationTokenSource _deadline;
         private readonly CancellationTokenSource _linked;
         private readonly Dictionary<int, string> _tools = [];
         private HttpResponseMessage? _response;
@@ -176,14 +181,14 @@ internal sealed partial class ClaudeAgent : IAgent, IDisposable
         public ReplyStream(int attempt, TimeSpan firstTokenTimeout, TimeProvider time, CancellationToken cancellationToken)
         {
             Attempt = attempt;
-            _firstToken = new CancellationTokenSource(firstTokenTimeout, time);
-            _linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _firstToken.Token);
+            _deadline = new CancellationTokenSource(firstTokenTimeout, time);
+            _linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _deadline.Token);
         }
 
         public int Attempt { get; }
 
-        /// <summary>The first output did not come in time.</summary>
-        public bool Silent => _firstToken.IsCancellationRequested;
+        /// <summary>The first output, or once it came the end of the reply, did not come in time.</summary>
+        public bool TimedOut => _deadline.IsCancellationRequested;
 
         /// <summary>The first output; null when the reply ended without one.</summary>
         public AgentOutput? First { get; private set; }
@@ -206,7 +211,7 @@ internal sealed partial class ClaudeAgent : IAgent, IDisposable
 
             _events = ClaudeMessages.EventsAsync(_response, _linked.Token).GetAsyncEnumerator(_linked.Token);
             First = await ReadAsync();
-            _firstToken.CancelAfter(Timeout.InfiniteTimeSpan);
+            _deadline.CancelAfter(ReplyLimit);
         }
 
         /// <summary>The next output; null at the end of the reply.</summary>
@@ -232,7 +237,7 @@ internal sealed partial class ClaudeAgent : IAgent, IDisposable
 
             _response?.Dispose();
             _linked.Dispose();
-            _firstToken.Dispose();
+            _deadline.Dispose();
         }
 
         /// <summary>Text deltas as they come; a tool call once its block is complete.</summary>
