@@ -2,9 +2,11 @@ using System.Diagnostics;
 using System.Net;
 using TelnyxAiService.Emulators.Telnyx.Media;
 using TelnyxAiService.Recordings;
+using TelnyxAiService.Tests.Conversation;
 using TelnyxAiService.Tests.Failover;
 using TelnyxAiService.Tests.Recordings;
 using TelnyxAiService.Tests.TestHost;
+using static TelnyxAiService.Tests.Conversation.BargeInScript;
 
 namespace TelnyxAiService.Tests.Binary;
 
@@ -16,10 +18,6 @@ namespace TelnyxAiService.Tests.Binary;
 /// </summary>
 public sealed class BinarySmokeTests : IDisposable
 {
-    private const string Question = "What are your opening hours";
-    private const string LongReply = "We open at eight. We close at six in the evening on weekdays. On Saturdays we open until two in the afternoon.";
-    private const string Interruption = "Actually I need to cancel my appointment";
-    private const string Cancelled = "Your appointment is cancelled.";
     private const string Bucket = "calls";
 
     private readonly string directory = Directory.CreateTempSubdirectory("telnyx-ai-binary-").FullName;
@@ -33,15 +31,9 @@ public sealed class BinarySmokeTests : IDisposable
     {
         await using var s3 = await S3rverProcess.StartAsync(Bucket, Ct);
         await using var vendors = await MediaVendors.StartAsync(
-            (_, _) => new CallerScript()
-                .WaitForAgentToFinish()
-                .Say(Question)
-                .WaitForAgentSpeech(after: TimeSpan.FromMilliseconds(1600))
-                .Say(Interruption)
-                .WaitForAgentToFinish()
-                .HangUp(),
+            (_, _) => BargeInScript.Caller(),
             _ => [Question, Interruption],
-            last => last.Contains("cancel", StringComparison.Ordinal) ? Cancelled : LongReply);
+            BargeInScript.Answer);
         var port = ServiceProcess.FreePort();
         var settings = vendors.SettingsFor(port, $"sqlite:{Path.Combine(directory, "calls.db")}", "solo");
         settings["S3_BUCKET"] = Bucket;

@@ -1,6 +1,7 @@
 using TelnyxAiService.Emulators.Anthropic;
 using TelnyxAiService.Emulators.Telnyx.Media;
 using TelnyxAiService.Tests.TestHost;
+using static TelnyxAiService.Tests.Conversation.BargeInScript;
 using static TelnyxAiService.Tests.Conversation.MediaStreamCallTests;
 
 namespace TelnyxAiService.Tests.Conversation;
@@ -11,13 +12,6 @@ namespace TelnyxAiService.Tests.Conversation;
 /// </summary>
 public sealed class BargeInTests
 {
-    private const string Question = "What are your opening hours";
-    private const string FirstSentence = "We open at eight.";
-    private const string SecondSentence = "We close at six in the evening on weekdays.";
-    private const string ThirdSentence = "On Saturdays we open until two in the afternoon.";
-    private const string Interruption = "Actually I need to cancel my appointment";
-    private const string Cancelled = "Your appointment is cancelled.";
-
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -28,18 +22,10 @@ public sealed class BargeInTests
             {
                 Anthropic = new AnthropicEmulatorOptions
                 {
-                    Reply = r => new ScriptedReply(r.Messages[^1].Text.Contains("cancel", StringComparison.Ordinal)
-                        ? Cancelled
-                        : $"{FirstSentence} {SecondSentence} {ThirdSentence}"),
+                    Reply = r => new ScriptedReply(Answer(r.Messages[^1].Text)),
                 },
                 Deepgram = Segments(Question, Interruption),
-                Caller = _ => new CallerScript()
-                    .WaitForAgentToFinish()
-                    .Say(Question)
-                    .WaitForAgentSpeech(after: TimeSpan.FromMilliseconds(1600))
-                    .Say(Interruption)
-                    .WaitForAgentToFinish()
-                    .HangUp(),
+                Caller = _ => BargeInScript.Caller(),
             },
             Ct);
 

@@ -1,4 +1,5 @@
 using TelnyxAiService.Llm;
+using static TelnyxAiService.Tests.Conversation.BargeInScript;
 
 namespace TelnyxAiService.Tests.Conversation.Timeline;
 
@@ -9,19 +10,12 @@ namespace TelnyxAiService.Tests.Conversation.Timeline;
 [Collection(nameof(TimelineCollection))]
 public sealed class BargeInTimelineTests
 {
-    private const string Question = "What are your opening hours";
-    private const string FirstSentence = "We open at eight.";
-    private const string SecondSentence = "We close at six in the evening on weekdays.";
-    private const string ThirdSentence = "On Saturdays we open until two in the afternoon.";
-    private const string Interruption = "Actually I need to cancel my appointment";
-    private const string Cancelled = "Your appointment is cancelled.";
-
     private static readonly ChatMessage Greeting = new(Speaker.Agent, "Hello Ana.");
 
     /// <summary>The question is answered from 2820 ms: the first sentence until 3620, the second until 5420, the third until 7220.</summary>
     private static TimelineSetup Setup => new()
     {
-        Agent = r => new AgentAnswer(r.History[^1].Text == Interruption ? Cancelled : $"{FirstSentence} {SecondSentence} {ThirdSentence}"),
+        Agent = r => new AgentAnswer(Answer(r.History[^1].Text)),
     };
 
     [Fact]
@@ -72,7 +66,7 @@ public sealed class BargeInTimelineTests
         Assert.Empty(result.All("clear"));
         Assert.Equal([FirstSentence, SecondSentence, ThirdSentence], result.WholeSentencesFrom(2000));
         Assert.Single(result.Requests);
-        Assert.Equal([Greeting, new(Speaker.Caller, Question), new(Speaker.Agent, $"{FirstSentence} {SecondSentence} {ThirdSentence}")], result.History);
+        Assert.Equal([Greeting, new(Speaker.Caller, Question), new(Speaker.Agent, LongReply)], result.History);
     }
 
     [Fact]
