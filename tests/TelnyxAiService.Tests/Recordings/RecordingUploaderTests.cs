@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -13,6 +11,7 @@ using TelnyxAiService.Configuration;
 using TelnyxAiService.Providers;
 using TelnyxAiService.Recordings;
 using TelnyxAiService.Tests.Audio;
+using TelnyxAiService.Tests.TestHost;
 
 namespace TelnyxAiService.Tests.Recordings;
 
@@ -59,7 +58,7 @@ public sealed class RecordingUploaderTests
     [Fact]
     public async Task Upload_S3Unreachable_GivesUpWithoutThrowing()
     {
-        var options = Options(("S3_BUCKET", Bucket), ("S3_ENDPOINT_URL", $"http://127.0.0.1:{ClosedPort()}"));
+        var options = Options(("S3_BUCKET", Bucket), ("S3_ENDPOINT_URL", $"http://127.0.0.1:{ServiceProcess.FreePort()}"));
         var logger = new ListLogger<RecordingUploader>();
         await using var uploader = new RecordingUploader(options, S3rverProcess.Client(options), TimeProvider.System, logger);
         await uploader.StartAsync(Ct);
@@ -178,13 +177,6 @@ public sealed class RecordingUploaderTests
 
     private static IConfiguration Configuration(params (string Key, string Value)[] settings) =>
         new ConfigurationBuilder().AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value))).Build();
-
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>An S3 endpoint that is always busy: it reads every PUT (path and body size) and answers 503 SlowDown.</summary>
     private sealed class FailingS3 : IAsyncDisposable

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -89,7 +87,7 @@ public sealed class ServiceHarness : IAsyncDisposable
             telnyx.MediaCallee = callee.RunAsync;
         }
 
-        var port = FreePort();
+        var port = ServiceProcess.FreePort();
         telnyx.DefaultWebhookUrl ??= new Uri($"http://127.0.0.1:{port}/webhook/telnyx");
         var settings = new Dictionary<string, string>(EmulatorSet.ServiceSettings(telnyx, deepgram, anthropic, elevenLabs, new Uri($"http://127.0.0.1:{port}")))
         {
@@ -130,12 +128,5 @@ public sealed class ServiceHarness : IAsyncDisposable
         await Anthropic.DisposeAsync();
         await Deepgram.DisposeAsync();
         await ElevenLabs.DisposeAsync();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

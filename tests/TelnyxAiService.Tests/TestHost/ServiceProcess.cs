@@ -40,6 +40,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>What the service logged, for failure messages.</summary>
     public string Output => string.Join('\n', output.TakeLast(200));
 
+    /// <summary>A loopback port nothing listens on: to serve on, or to find closed.</summary>
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

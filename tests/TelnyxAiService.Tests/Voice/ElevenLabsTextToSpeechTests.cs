@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using TelnyxAiService.Audio;
 using TelnyxAiService.Emulators.Audio;
 using TelnyxAiService.Emulators.ElevenLabs;
 using TelnyxAiService.Providers;
+using TelnyxAiService.Tests.TestHost;
 using TelnyxAiService.Voice.ElevenLabs;
 
 namespace TelnyxAiService.Tests.Voice;
@@ -168,10 +168,7 @@ public sealed class ElevenLabsTextToSpeechTests
     [Fact]
     public async Task Synthesize_NothingListening_ThrowsRetryable()
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        var port = ServiceProcess.FreePort();
         var options = Options(new Uri($"http://127.0.0.1:{port}"), "key");
 
         var error = await Assert.ThrowsAsync<ProviderException>(() => CollectAsync(Client(options), Greeting, AudioFormat.Pcmu8k));
