@@ -85,7 +85,6 @@ internal static class StartupBench
                 {
                     latencies.Add((first.At - recording.CallerLines[0].End).TotalMilliseconds);
                 }
-
                 else
                 {
                     Console.WriteLine($"first turn {build.Name}: no reply heard; service: {string.Join(" | ", service.ErrorLines.Take(3))}");
