@@ -4,6 +4,7 @@ using TelnyxAiService.Conversation;
 using TelnyxAiService.Demo;
 using TelnyxAiService.Failover;
 using TelnyxAiService.Health;
+using TelnyxAiService.LiveCalls;
 using TelnyxAiService.Llm;
 using TelnyxAiService.Providers;
 using TelnyxAiService.Recordings;
@@ -41,6 +42,7 @@ try
         .AddVoice()
         .AddLlm()
         .AddConversation()
+        .AddLiveCalls()
         .AddCalls()
         .AddFailover()
         .AddRecordings()
@@ -67,6 +69,7 @@ app.UseRequestTimeouts();
 app.MapHealth();
 app.MapCalls();
 app.MapCallHistory();
+app.MapLiveCalls();
 app.MapTelnyxWebhooks();
 app.MapMediaStream();
 

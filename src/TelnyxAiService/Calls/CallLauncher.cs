@@ -28,6 +28,7 @@ internal sealed partial class CallLauncher(
     ConversationOptions conversation,
     IEnumerable<ProviderInfo> providers,
     CallsOptions calls,
+    LiveCalls.LiveCallFeed feed,
     TimeProvider time,
     ILogger<CallLauncher> logger)
 {
@@ -92,7 +93,7 @@ internal sealed partial class CallLauncher(
     /// <returns>The session, and a task that completes once the call has ended and its end is stored.</returns>
     internal async Task<(CallSession Session, Task<StoredStatus?> Finished)> StartSessionAsync(NewCall call, CallBrief brief, string greeting, DialResult? placed, CancellationToken cancellationToken)
     {
-        var session = new CallSession(call.Id, call.Phone, brief, greeting, telnyx.UseMediaStreams, time.GetUtcNow()) { Writer = writer, Time = time };
+        var session = new CallSession(call.Id, call.Phone, brief, greeting, telnyx.UseMediaStreams, time.GetUtcNow()) { Writer = writer, Time = time, Feed = feed, Direction = call.Direction };
         await store.InsertCallAsync(
             call with { InstanceId = storage.LeaseHolder, StreamToken = session.StreamToken, StreamFormat = session.UseMediaStream ? _streamFormat.ToString() : null },
             cancellationToken);
@@ -144,7 +145,7 @@ internal sealed partial class CallLauncher(
         var phrases = Phrases.For(conversation.Language);
         var brief = new CallBrief(call.Name ?? "", call.Context ?? "", conversation.Language, conversation.Instructions);
         var greeting = answered ? phrases.Resumed : call.Greeting ?? phrases.GreetingFor(call.Name ?? "");
-        var session = new CallSession(call.Id, call.Phone, brief, greeting, media, call.CreatedAt, answered ? null : call.StreamToken) { Writer = writer, Time = time };
+        var session = new CallSession(call.Id, call.Phone, brief, greeting, media, call.CreatedAt, answered ? null : call.StreamToken) { Writer = writer, Time = time, Feed = feed, Direction = call.Direction };
         var turns = await turnStore.GetTurnsAsync(call.Id, cancellationToken);
         session.Resume([.. turns.Select(t => new ChatMessage(t.Speaker, t.Text, t.Interrupted))], call.AnsweredAt);
         sessions.SetCallControlId(session, callControlId);

@@ -92,4 +92,5 @@ internal sealed record BatchQueued(string BatchId, int Total, string Status);
 [JsonSerializable(typeof(CallDetail))]
 [JsonSerializable(typeof(Conversation.StatsSnapshot))]
 [JsonSerializable(typeof(Health.HealthReport))]
+[JsonSerializable(typeof(LiveCalls.LiveEvent))]
 internal sealed partial class CallsJson : JsonSerializerContext;

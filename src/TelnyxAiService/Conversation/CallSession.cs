@@ -98,6 +98,11 @@ public sealed class CallSession : IDisposable
     /// <summary>Where turns and the answer are stored; null for a session that is not persisted.</summary>
     internal CallStoreWriter? Writer { get; init; }
 
+    /// <summary>Where the console watches the call as it happens; null when nobody can.</summary>
+    internal LiveCalls.LiveCallFeed? Feed { get; init; }
+
+    public CallDirection Direction { get; init; }
+
     internal TimeProvider Time { get; init; } = TimeProvider.System;
 
     public string? HangupCause { get; private set; }
@@ -157,7 +162,11 @@ public sealed class CallSession : IDisposable
         }
 
         Writer?.TrySetAnswered(CallId);
+        Show(new LiveCalls.StateChanged(CallId, LiveCalls.LiveState.Listening));
     }
+
+    /// <summary>Tells the console's watchers what just happened on the call.</summary>
+    internal void Show(LiveCalls.LiveEvent live) => Feed?.Publish(live);
 
     /// <summary>
     /// Continues a call another run of the service began: what was said so far (turns go on from its count) and, when it
@@ -201,6 +210,7 @@ public sealed class CallSession : IDisposable
         }
 
         Writer?.TryAppendTurn(turn);
+        Show(new LiveCalls.LineAdded(CallId, Calls.TurnView.Of(turn)));
     }
 
     /// <summary>The history plus the caller's latest words, for the agent.</summary>

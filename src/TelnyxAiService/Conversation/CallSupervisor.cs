@@ -27,6 +27,16 @@ internal sealed partial class CallSupervisor(
     {
         registry.Add(session);
         stats.CallStarted();
+        session.Show(new LiveCalls.CallShown(
+            session.CallId,
+            StorageText<CallDirection>.Of(session.Direction),
+            session.Phone,
+            session.Brief.Name.Length > 0 ? session.Brief.Name : null,
+            session.Phase == CallPhase.Answered ? LiveCalls.LiveState.Listening : LiveCalls.LiveState.Ringing,
+            session.CreatedAt,
+            [],
+            null,
+            null));
         var run = RunAsync(session);
         _running[session.CallId] = run;
         return run;
@@ -103,6 +113,7 @@ internal sealed partial class CallSupervisor(
         try
         {
             registry.Remove(session);
+            session.Show(new LiveCalls.CallEnded(session.CallId, status is { } outcome ? StorageText<CallStatus>.Of(outcome) : "handed_over", EndReasonText(reason)));
             if (status is null)
             {
                 LogHandedOver(session.CallId);

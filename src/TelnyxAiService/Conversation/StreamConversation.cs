@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using TelnyxAiService.LiveCalls;
 using TelnyxAiService.Speech;
 
 namespace TelnyxAiService.Conversation;
@@ -94,6 +95,7 @@ public sealed class StreamConversation
         switch (input)
         {
             case VoiceStarted:
+                _session.Show(new StateChanged(_session.CallId, LiveState.CallerSpeaking));
                 _turn.VoiceStarted();
                 _idle.Reset();
                 if (_replies.Current is { Speculative: false })
@@ -103,6 +105,7 @@ public sealed class StreamConversation
 
                 break;
             case VoiceEnded ended:
+                _session.Show(new StateChanged(_session.CallId, _replies.Current is { IsOpen: true, FirstFrameAt: not null } ? LiveState.AgentSpeaking : LiveState.Listening));
                 _turn.VoiceEnded(ended.LastVoiceAt);
                 _replies.Current?.CallerStopped(ended.LastVoiceAt);
                 _bargeIn.VoiceEnded();
@@ -131,9 +134,16 @@ public sealed class StreamConversation
                 await OnReplyProgressAsync(queued.Reply);
                 break;
             case FromStream { Signal: MarkPlayed mark }:
-                await OnReplyProgressAsync(_replies.MarkPlayed(mark.Name));
+                var playing = _replies.MarkPlayed(mark.Name);
+                if (playing is not null)
+                {
+                    _session.Show(new AgentWords(_session.CallId, playing.HeardText(all: false)));
+                }
+
+                await OnReplyProgressAsync(playing);
                 break;
             case FromStream { Signal: AgentAudioStarted started }:
+                _session.Show(new StateChanged(_session.CallId, LiveState.AgentSpeaking));
                 _replies.AgentAudioStarted(started.At);
                 break;
             case FromStream { Signal: DigitReceived digit }:
@@ -173,6 +183,7 @@ public sealed class StreamConversation
 
         _idle.CallerSpoke();
         _turn.Hear(text, update.IsFinal);
+        _session.Show(new CallerWords(_session.CallId, _turn.Text));
         _replies.WordsChanged(_turn.Text);
 
         if (update.SpeechFinal)
@@ -240,7 +251,11 @@ public sealed class StreamConversation
     {
         await _replies.CutAsync(reply);
         _bargeIn.Stop();
+        ShowListening();
     }
+
+    private void ShowListening() =>
+        _session.Show(new StateChanged(_session.CallId, _turn.VoiceActive ? LiveState.CallerSpeaking : LiveState.Listening));
 
     /// <summary>Says a fixed line over whatever the agent was saying, and ends the call after it when told to.</summary>
     private async Task SayAsync(string line, CallEndReason? endsCall)
@@ -266,6 +281,7 @@ public sealed class StreamConversation
         }
 
         _replies.Heard(reply);
+        ShowListening();
         if (!await _ender.AfterAsync(reply))
         {
             _idle.Wait();
