@@ -6,6 +6,7 @@ using TelnyxAiService.Failover;
 using TelnyxAiService.Health;
 using TelnyxAiService.LiveCalls;
 using TelnyxAiService.Llm;
+using TelnyxAiService.OperatorConsole;
 using TelnyxAiService.Providers;
 using TelnyxAiService.Recordings;
 using TelnyxAiService.Security;
@@ -72,6 +73,7 @@ app.MapCallHistory();
 app.MapLiveCalls();
 app.MapTelnyxWebhooks();
 app.MapMediaStream();
+app.MapOperatorConsole();
 
 await app.RunAsync();
 return 0;

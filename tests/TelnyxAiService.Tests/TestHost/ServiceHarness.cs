@@ -16,6 +16,9 @@ public sealed class HarnessOptions
 {
     public bool MediaStreams { get; init; } = true;
 
+    /// <summary>Speech, agent and voice by the offline engines (pocketsphinx, the rules agent, flite), not the emulators.</summary>
+    public bool OfflineEngines { get; init; }
+
     public TelnyxEmulatorOptions Telnyx { get; init; } = new();
 
     public AnthropicEmulatorOptions Anthropic { get; init; } = new();
@@ -89,7 +92,7 @@ public sealed class ServiceHarness : IAsyncDisposable
 
         var port = ServiceProcess.FreePort();
         telnyx.DefaultWebhookUrl ??= new Uri($"http://127.0.0.1:{port}/webhook/telnyx");
-        var settings = new Dictionary<string, string>(EmulatorSet.ServiceSettings(telnyx, deepgram, anthropic, elevenLabs, new Uri($"http://127.0.0.1:{port}")))
+        var settings = new Dictionary<string, string>(EmulatorSet.ServiceSettings(telnyx, options.OfflineEngines ? null : deepgram, options.OfflineEngines ? null : anthropic, options.OfflineEngines ? null : elevenLabs, new Uri($"http://127.0.0.1:{port}")))
         {
             ["USE_MEDIA_STREAMS"] = options.MediaStreams ? "true" : "false",
             ["AGENT_LANGUAGE"] = "en",
