@@ -25,7 +25,7 @@ function liveView() {
   const cards = new Map();
   const list = el('div', { class: 'cards' });
   const empty = el('p', { class: 'empty' }, 'No call is live. Place one through the API, start a campaign, or talk to the agent.');
-  show('Live calls', empty, list);
+  show('Live calls', legend(), empty, list);
   const refreshEmpty = () => { empty.hidden = cards.size > 0; };
   const feedStatus = document.getElementById('feed-status');
   feedStatus.textContent = 'Connecting…';
