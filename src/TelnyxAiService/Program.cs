@@ -1,3 +1,4 @@
+using TelnyxAiService.CallEvents;
 using TelnyxAiService.Calls;
 using TelnyxAiService.Configuration;
 using TelnyxAiService.Conversation;
@@ -44,6 +45,7 @@ try
         .AddCalls()
         .AddFailover()
         .AddRecordings()
+        .AddCallEvents()
         .AddHealth();
 
     app = builder.Build();
