@@ -1,3 +1,4 @@
+using TelnyxAiService.CallEvents;
 using TelnyxAiService.Calls;
 using TelnyxAiService.Configuration;
 using TelnyxAiService.Conversation;
@@ -46,6 +47,7 @@ try
         .AddCalls()
         .AddFailover()
         .AddRecordings()
+        .AddCallEvents()
         .AddHealth();
 
     app = builder.Build();
