@@ -1,3 +1,4 @@
+using TelnyxAiService.CallEvents;
 using TelnyxAiService.Calls;
 using TelnyxAiService.Configuration;
 using TelnyxAiService.Conversation;
@@ -47,6 +48,7 @@ try
         .AddCalls()
         .AddFailover()
         .AddRecordings()
+        .AddCallEvents()
         .AddHealth();
 
     app = builder.Build();

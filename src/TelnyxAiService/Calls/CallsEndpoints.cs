@@ -3,6 +3,7 @@ using TelnyxAiService.Conversation;
 using TelnyxAiService.Providers;
 using TelnyxAiService.Security;
 using TelnyxAiService.Storage;
+using TelnyxAiService.Telephony;
 
 namespace TelnyxAiService.Calls;
 
@@ -37,8 +38,8 @@ public static class CallsEndpoints
     public static IEndpointRouteBuilder MapCalls(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api").RequireAuthorization(Security.ApiKeyAuthentication.Policy);
-        api.MapPost("/call/initiate", InitiateAsync).WithRequestSizeLimit(MaxInitiateBytes);
-        api.MapPost("/call/batch", BatchAsync).WithRequestSizeLimit(MaxBatchBytes);
+        api.MapPost("/call/initiate", InitiateAsync).WithRequestSizeLimit(MaxInitiateBytes).RequireTelephony();
+        api.MapPost("/call/batch", BatchAsync).WithRequestSizeLimit(MaxBatchBytes).RequireTelephony();
         api.MapGet("/call/batch/{id}", BatchProgressAsync);
         api.MapPost("/call/batch/{id}/cancel", CancelBatchAsync);
         api.MapGet("/sessions/stats", (CallStats stats, SessionRegistry sessions) => Results.Json(stats.Snapshot(sessions.Count), CallsJson.Default.StatsSnapshot));

@@ -6,6 +6,9 @@ public enum ProviderMode
     Vendor,
     Emulator,
     Offline,
+
+    /// <summary>Not configured: the capability is unavailable (telephony without TELNYX_API_KEY).</summary>
+    Off,
 }
 
 /// <summary>One line of /api/health: which provider serves a capability and how.</summary>

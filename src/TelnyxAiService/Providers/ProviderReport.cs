@@ -37,6 +37,7 @@ public static class ProviderReport
         (ProviderMode.Offline, "flite") => "offline, 16 kHz; espeak-ng for languages other than English",
         (ProviderMode.Offline, "rules") => "offline, rules script (AGENT_SCRIPT); set ANTHROPIC_API_KEY for Claude",
         (ProviderMode.Offline, _) => "offline",
+        (ProviderMode.Off, _) => "not configured: phone calls are off until TELNYX_API_KEY is set; the console's Talk to the agent works",
         (var mode, _) => $"{mode.ToString().ToLowerInvariant()} at {provider.BaseUrl}",
     };
 

@@ -1,11 +1,13 @@
 using System.Data.Common;
 using System.Text;
+using TelnyxAiService.CallEvents;
 using TelnyxAiService.Telephony;
 
 namespace TelnyxAiService.Storage;
 
 /// <summary><see cref="ICallStore"/> over portable SQL, on SQLite or PostgreSQL through <see cref="SqlDialect"/>.</summary>
-internal sealed class SqlCallStore(SqlDialect dialect, TimeProvider time) : ICallStore
+/// <param name="outbox">Where ended calls are queued for the end-of-call webhook; null (as when only storage is registered): off.</param>
+internal sealed class SqlCallStore(SqlDialect dialect, TimeProvider time, CallEventOutbox? outbox = null) : ICallStore
 {
     /// <summary>The columns <see cref="ReadCall"/> reads, in its order.</summary>
     public const string CallColumns = """
@@ -85,21 +87,49 @@ internal sealed class SqlCallStore(SqlDialect dialect, TimeProvider time) : ICal
             ("now", Now()));
     }
 
+    /// <remarks>
+    /// With the end-of-call webhook on, the call's delivery is queued in the same transaction, so an end once stored is
+    /// always sent; the sender is then woken.
+    /// </remarks>
     public async Task<bool> SetEndedAsync(string id, CallStatus status, string? endReason, string? hangupCause, CancellationToken cancellationToken)
     {
+        var now = Now();
         await using var connection = await dialect.OpenAsync(cancellationToken);
-        return await connection.RunAsync(
+        await using var transaction = await dialect.BeginWriteAsync(connection, cancellationToken);
+        var ended = await connection.RunAsync(
             """
             UPDATE calls SET status = @status, end_reason = @endReason, hangup_cause = @hangupCause, ended_at = @now
             WHERE id = @id AND ended_at IS NULL
             """,
-            null,
+            transaction,
             cancellationToken,
             ("id", id),
             ("status", StorageText<CallStatus>.Of(status)),
             ("endReason", endReason),
             ("hangupCause", hangupCause),
-            ("now", Now())) == 1;
+            ("now", now)) == 1;
+        var queued = ended && outbox is { Enabled: true };
+        if (queued)
+        {
+            await connection.RunAsync(
+                """
+                INSERT INTO call_event_deliveries (call_id, event_id, created_at, attempts, next_attempt_at)
+                VALUES (@id, @eventId, @now, 0, @now)
+                """,
+                transaction,
+                cancellationToken,
+                ("id", id),
+                ("eventId", Guid.NewGuid().ToString()),
+                ("now", now));
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        if (queued)
+        {
+            outbox!.Wake();
+        }
+
+        return ended;
     }
 
     public async Task<CallRecord?> GetCallAsync(string id, CancellationToken cancellationToken) =>

@@ -118,6 +118,18 @@ internal static class StorageMigrations
                 renewed_at BIGINT NOT NULL
             );
             """),
+        new(4, """
+            CREATE TABLE call_event_deliveries (
+                call_id TEXT PRIMARY KEY REFERENCES calls (id),
+                event_id TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                attempts INTEGER NOT NULL,
+                next_attempt_at BIGINT,
+                delivered_at BIGINT,
+                last_error TEXT
+            );
+            CREATE INDEX call_event_deliveries_due ON call_event_deliveries (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
+            """),
     ];
 
     /// <summary>Applies the migrations this database has not seen; safe to run again and from several instances at once.</summary>

@@ -18,6 +18,11 @@ public static class TelephonyRegistration
         services.AddSingleton(sp =>
         {
             var telnyx = sp.GetRequiredService<TelnyxOptions>();
+            if (!telnyx.Configured)
+            {
+                return new ProviderInfo("telephony", "telnyx", ProviderMode.Off, null);
+            }
+
             var mode = telnyx.ApiBaseUrl.Host == "api.telnyx.com" ? ProviderMode.Vendor : ProviderMode.Emulator;
             return new ProviderInfo("telephony", "telnyx", mode, telnyx.ApiBaseUrl);
         });
@@ -27,14 +32,25 @@ public static class TelephonyRegistration
     public static WebApplication MapTelnyxWebhooks(this WebApplication app)
     {
         var telnyx = app.Services.GetRequiredService<TelnyxOptions>();
-        if (!telnyx.VerifyWebhooks)
+        if (telnyx.Configured && !telnyx.VerifyWebhooks)
         {
             app.Logger.LogWarning("TELNYX_WEBHOOK_VERIFY=false: Telnyx webhooks are accepted WITHOUT signature verification");
         }
 
-        app.MapPost(TelnyxWebhookEndpoint.Path, TelnyxWebhookEndpoint.HandleAsync).WithRequestSizeLimit(TelnyxWebhookEndpoint.MaxBodyBytes);
+        app.MapPost(TelnyxWebhookEndpoint.Path, TelnyxWebhookEndpoint.HandleAsync).WithRequestSizeLimit(TelnyxWebhookEndpoint.MaxBodyBytes).RequireTelephony();
         return app;
     }
+
+    /// <summary>Without TELNYX_API_KEY the endpoint answers 503 and says what to set.</summary>
+    public static TBuilder RequireTelephony<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter(async (context, next) =>
+            context.HttpContext.RequestServices.GetRequiredService<TelnyxOptions>().Configured
+                ? await next(context)
+                : Results.Problem(
+                    "Set TELNYX_API_KEY, TELNYX_CONNECTION_ID, TELNYX_PHONE_NUMBER and WEBHOOK_BASE_URL to place and take phone calls (`telnyx-ai-service emulate` prints settings for local emulators). Browser calls work without them.",
+                    statusCode: StatusCodes.Status503ServiceUnavailable,
+                    title: "Telephony is not configured"));
 
     public static WebApplication MapMediaStream(this WebApplication app)
     {

@@ -22,6 +22,7 @@ public sealed class ApiAccessTests
     [InlineData("GET", "/api/call/batch/abc")]
     [InlineData("POST", "/api/call/batch/abc/cancel")]
     [InlineData("GET", "/api/sessions/stats")]
+    [InlineData("GET", "/api/live")]
     public async Task NoApiKey_FromAnotherMachine_Is403AndDialsNothing(string method, string path)
     {
         await using var harness = await StartAsync();

@@ -17,6 +17,7 @@ public sealed class StartupValidationTests
         { "WEBHOOK_BASE_URL", "", "WEBHOOK_BASE_URL: is required" },
         { "MEDIA_CODEC", "opus", "MEDIA_CODEC: must be PCMU, PCMA or L16" },
         { "LOG_LEVEL", "loud", "LOG_LEVEL: must be one of Trace, Debug, Information" },
+        { "CALL_EVENTS_URL", "https://hooks.example.test/calls", "CALL_EVENTS_SECRET: must be set" },
     };
 
     [Theory]

@@ -1,3 +1,4 @@
+using TelnyxAiService.CallEvents;
 using TelnyxAiService.Llm;
 using TelnyxAiService.Storage;
 using TelnyxAiService.Telephony;
@@ -331,9 +332,51 @@ public abstract class CallStoreContractTests : IAsyncLifetime
         await a.Calls.InsertCallAsync(new NewCall("c1", CallDirection.Outbound, "+15550001111", "i1"), Ct);
         var again = await b.MigrateAsync(Ct);
 
-        Assert.Equal([1, 2, 3], applied.SelectMany(v => v).Order());
+        Assert.Equal([1, 2, 3, 4], applied.SelectMany(v => v).Order());
         Assert.Empty(again);
         Assert.NotNull(await b.Calls.GetCallAsync("c1", Ct));
+    }
+
+    [Fact]
+    public async Task CallEvents_EndQueuesOneDelivery_ClaimedByOneInstanceAtATime()
+    {
+        var a = await OpenAsync();
+        var b = await OpenAsync();
+        var outbox = new CallEventOutbox(new CallEventsOptions(new Uri("https://hooks.example.test/calls"), "0123456789abcdef"));
+        var calls = new SqlCallStore(a.Dialect, a.Time, outbox);
+        await calls.InsertCallAsync(new NewCall("c1", CallDirection.Outbound, "+15550001111", "i1"), Ct);
+        await calls.InsertCallAsync(new NewCall("c2", CallDirection.Outbound, "+15550002222", "i1"), Ct);
+
+        Assert.True(await calls.SetEndedAsync("c1", CallStatus.Completed, "caller_hung_up", "normal_clearing", Ct));
+        Assert.False(await calls.SetEndedAsync("c1", CallStatus.Failed, "error", null, Ct));
+        Assert.True(await a.Calls.SetEndedAsync("c2", CallStatus.Completed, "caller_hung_up", null, Ct));
+        await outbox.WaitAsync(TimeSpan.FromMinutes(1), TimeProvider.System, Ct).WaitAsync(TimeSpan.FromSeconds(5), Ct);
+
+        var now = DateTimeOffset.UtcNow.AddSeconds(1);
+        var claims = await Task.WhenAll(
+            Task.Run(() => a.Deliveries.ClaimDueAsync(10, now, now.AddMinutes(1), Ct), Ct),
+            Task.Run(() => b.Deliveries.ClaimDueAsync(10, now, now.AddMinutes(1), Ct), Ct));
+        var claimed = Assert.Single(claims.SelectMany(c => c));
+        Assert.Equal(("c1", 0), (claimed.CallId, claimed.Attempts));
+        Assert.Empty(await b.Deliveries.ClaimDueAsync(10, now.AddSeconds(59), now.AddMinutes(2), Ct));
+
+        await a.Deliveries.RecordFailureAsync("c1", "HTTP 500 Internal Server Error", now.AddMinutes(5), Ct);
+        Assert.Empty(await b.Deliveries.ClaimDueAsync(10, now.AddMinutes(4), now.AddMinutes(5), Ct));
+        var retried = Assert.Single(await b.Deliveries.ClaimDueAsync(10, now.AddMinutes(5), now.AddMinutes(6), Ct));
+        Assert.Equal((claimed.EventId, 1), (retried.EventId, retried.Attempts));
+
+        await b.Deliveries.ReleaseAsync("c1", now.AddMinutes(5), Ct);
+        Assert.Single(await a.Deliveries.ClaimDueAsync(10, now.AddMinutes(5), now.AddMinutes(6), Ct));
+        await a.Deliveries.MarkDeliveredAsync("c1", now.AddMinutes(5), Ct);
+        await a.Deliveries.ReleaseAsync("c1", now, Ct);
+        Assert.Empty(await b.Deliveries.ClaimDueAsync(10, now.AddDays(2), now.AddDays(3), Ct));
+        await using var connection = await a.Dialect.OpenAsync(Ct);
+        var row = Assert.Single(await connection.ReadAsync(
+            "SELECT attempts, delivered_at, last_error FROM call_event_deliveries",
+            r => (r.GetInt32(0), r.OptionalTime(1), r.Text(2)),
+            null,
+            Ct));
+        Assert.Equal((2, now.AddMinutes(5).ToUnixTimeMilliseconds(), "HTTP 500 Internal Server Error"), (row.Item1, row.Item2?.ToUnixTimeMilliseconds(), row.Item3));
     }
 
     /// <summary>A migrated store on this test's database.</summary>

@@ -14,6 +14,7 @@ internal sealed class TestStorage : IAsyncDisposable
         Events = new SqlWebhookEventStore(Dialect);
         Batches = new SqlBatchStore(Dialect, Time);
         Leases = new SqlLeaseStore(Dialect);
+        Deliveries = new SqlCallEventStore(Dialect);
     }
 
     public TimeProvider Time { get; }
@@ -29,6 +30,8 @@ internal sealed class TestStorage : IAsyncDisposable
     public IBatchStore Batches { get; }
 
     public ILeaseStore Leases { get; }
+
+    public ICallEventStore Deliveries { get; }
 
     public Task<IReadOnlyList<int>> MigrateAsync(CancellationToken cancellationToken) => StorageMigrations.ApplyAsync(Dialect, Time, cancellationToken);
 

@@ -15,15 +15,26 @@ public sealed record TelnyxOptions(
 {
     public const string DefaultApiBaseUrl = "https://api.telnyx.com/v2";
 
+    /// <summary>Without TELNYX_API_KEY: no phone calls (the API says so), while browser calls and the console work.</summary>
+    public static readonly TelnyxOptions NotConfigured = new("", "", "", new Uri(DefaultApiBaseUrl), new Uri("http://localhost/"), null, true, true);
+
+    /// <summary>Whether phone calls can be placed and taken (TELNYX_API_KEY is set).</summary>
+    public bool Configured => ApiKey.Length > 0;
+
     /// <summary>Where Telnyx posts call events.</summary>
     public Uri WebhookUrl => new($"{WebhookBaseUrl.ToString().TrimEnd('/')}/webhook/telnyx");
 
     /// <summary>Where Telnyx opens the media stream: the webhook base with http(s) turned into ws(s).</summary>
     public Uri StreamUrl => new($"{(WebhookBaseUrl.Scheme == "https" ? "wss" : "ws")}://{WebhookBaseUrl.Authority}{WebhookBaseUrl.AbsolutePath.TrimEnd('/')}/stream/media");
 
+    /// <summary>The settings; <see cref="NotConfigured"/> without TELNYX_API_KEY, otherwise the rest are required.</summary>
     public static TelnyxOptions Read(SettingsReader settings)
     {
-        var apiKey = settings.Optional("TELNYX_API_KEY") ?? throw new InvalidSettingException("TELNYX_API_KEY", "is required (your Telnyx API v2 key). Without a Telnyx account: `telnyx-ai-service demo` runs a whole simulated call, and `telnyx-ai-service emulate` prints the variables that point this service at local emulators");
+        if (settings.Optional("TELNYX_API_KEY") is not { } apiKey)
+        {
+            return NotConfigured;
+        }
+
         var connectionId = settings.Optional("TELNYX_CONNECTION_ID") ?? throw new InvalidSettingException("TELNYX_CONNECTION_ID", "is required (the Call Control application id)");
         var phone = settings.Optional("TELNYX_PHONE_NUMBER") ?? throw new InvalidSettingException("TELNYX_PHONE_NUMBER", "is required (the number calls come from, E.164)");
         if (!Telephony.PhoneNumber.IsE164(phone))
