@@ -29,8 +29,9 @@ public static class ConsoleEndpoints
     public static IEndpointRouteBuilder MapOperatorConsole(this IEndpointRouteBuilder app)
     {
         var assets = Load();
-        app.MapGet("/", (HttpContext http) => Serve(http, assets["index.html"]));
-        app.MapGet("/console/{file}", (string file, HttpContext http) =>
+        string[] methods = [HttpMethods.Get, HttpMethods.Head];
+        app.MapMethods("/", methods, (HttpContext http) => Serve(http, assets["index.html"]));
+        app.MapMethods("/console/{file}", methods, (string file, HttpContext http) =>
             assets.TryGetValue(file, out var asset) && file != "index.html" ? Serve(http, asset) : Results.NotFound());
         return app;
     }

@@ -44,14 +44,18 @@ export function latencyBar(latency) {
     total !== undefined ? el('span', { class: 'total' }, `${total} ms`) : null);
 }
 
-/** Sizes the bar segments from their data-ms (inline styles are barred by the page's CSP, CSSOM is not). */
+/** Sizes the bar segments from their data-ms (inline styles are barred by the page's CSP, CSSOM is not), once in the page. */
 export function sizeBars(root, scale) {
   for (const bar of root.querySelectorAll('.latency .bar')) {
     const segments = [...bar.children];
     const sum = segments.reduce((s, seg) => s + Number(seg.dataset.ms), 0) || 1;
     const full = scale || sum;
     bar.style.width = `${Math.max(2, (100 * sum) / full)}%`;
-    for (const seg of segments) seg.style.flexGrow = String(Math.max(Number(seg.dataset.ms), 1));
+    for (const seg of segments) {
+      seg.style.flexGrow = String(Math.max(Number(seg.dataset.ms), 1));
+      // A label only where it fits; every stage's figure stays in the title and the bar's label.
+      seg.textContent = (Number(seg.dataset.ms) / full) * bar.parentElement.clientWidth >= 28 ? seg.dataset.ms : '';
+    }
   }
 }
 
@@ -106,8 +110,9 @@ export class CallCard {
   }
 
   add(entry) {
-    this.lines.append(line(entry));
-    sizeBars(this.lines.lastElementChild);
+    const node = line(entry);
+    this.lines.append(node);
+    requestAnimationFrame(() => sizeBars(node));
     this.words(entry.speaker, '');
   }
 
