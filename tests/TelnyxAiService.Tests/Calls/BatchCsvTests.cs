@@ -53,8 +53,14 @@ public sealed class BatchCsvTests
         var names = header.Split(',').Select(n => n.Trim().ToLowerInvariant()).ToList();
         var values = new Dictionary<string, string>
         {
-            ["telefono"] = "+34600111222", ["phone"] = "+34600111222", ["nombre"] = "Ana", ["name"] = "Ana",
-            ["contexto"] = "cita, lunes", ["context"] = "cita, lunes", ["saludo"] = "Hola", ["greeting"] = "Hola",
+            ["telefono"] = "+34600111222",
+            ["phone"] = "+34600111222",
+            ["nombre"] = "Ana",
+            ["name"] = "Ana",
+            ["contexto"] = "cita, lunes",
+            ["context"] = "cita, lunes",
+            ["saludo"] = "Hola",
+            ["greeting"] = "Hola",
         };
         var errors = new Dictionary<string, string[]>();
 
