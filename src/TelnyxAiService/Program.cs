@@ -11,6 +11,7 @@ using TelnyxAiService.Security;
 using TelnyxAiService.Speech;
 using TelnyxAiService.Storage;
 using TelnyxAiService.Telephony;
+using TelnyxAiService.Telemetry;
 using TelnyxAiService.Telephony.Telnyx;
 using TelnyxAiService.Voice;
 
@@ -31,6 +32,7 @@ try
 {
     var builder = WebApplication.CreateSlimBuilder(args);
     builder.AddServiceDefaults();
+    builder.AddTelemetry();
 
     builder.Services
         .AddSecurity()
@@ -69,6 +71,7 @@ app.MapCalls();
 app.MapCallHistory();
 app.MapTelnyxWebhooks();
 app.MapMediaStream();
+app.MapMetrics();
 
 await app.RunAsync();
 return 0;

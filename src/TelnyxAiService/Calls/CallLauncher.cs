@@ -106,7 +106,7 @@ internal sealed partial class CallLauncher(
             sessions.SetCallControlId(session, placed.CallControlId);
         }
 
-        return (session, supervisor.Start(session));
+        return (session, supervisor.Start(session, call.Direction));
     }
 
     /// <summary>
@@ -148,7 +148,7 @@ internal sealed partial class CallLauncher(
         var turns = await turnStore.GetTurnsAsync(call.Id, cancellationToken);
         session.Resume([.. turns.Select(t => new ChatMessage(t.Speaker, t.Text, t.Interrupted))], call.AnsweredAt);
         sessions.SetCallControlId(session, callControlId);
-        var finished = supervisor.Start(session);
+        var finished = supervisor.Start(session, call.Direction);
         try
         {
             if (media && answered)

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using TelnyxAiService.Storage;
+using TelnyxAiService.Telemetry;
 
 namespace TelnyxAiService.Conversation;
 
@@ -14,6 +15,7 @@ internal sealed partial class CallSupervisor(
     CallStats stats,
     CallControlConversation conversation,
     CallStoreWriter writer,
+    ServiceTelemetry telemetry,
     TimeProvider time,
     ILogger<CallSupervisor> logger) : IHostedService
 {
@@ -23,8 +25,9 @@ internal sealed partial class CallSupervisor(
     /// Completes once the call has ended and its end is stored, with the status it was stored with; null when it was
     /// handed over.
     /// </returns>
-    public Task<CallStatus?> Start(CallSession session)
+    public Task<CallStatus?> Start(CallSession session, CallDirection direction)
     {
+        session.Trace = telemetry.CallStarted(session, direction);
         registry.Add(session);
         stats.CallStarted();
         var run = RunAsync(session);
@@ -103,6 +106,7 @@ internal sealed partial class CallSupervisor(
         try
         {
             registry.Remove(session);
+            telemetry.CallEnded(session, status);
             if (status is null)
             {
                 LogHandedOver(session.CallId);

@@ -4,6 +4,7 @@ using TelnyxAiService.Configuration;
 using TelnyxAiService.Providers;
 using TelnyxAiService.Voice;
 using TelnyxAiService.Voice.ElevenLabs;
+using TelnyxAiService.Tests.TestHost;
 
 namespace TelnyxAiService.Tests.Voice;
 
@@ -69,6 +70,7 @@ public sealed class ElevenLabsRegistrationTests
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(TestTelemetry.Instance);
         services.AddSingleton(Settings(values));
         services.AddVoice();
         return services.BuildServiceProvider();
