@@ -282,7 +282,7 @@ public sealed class ElevenLabsTextToSpeechTests
         Client(Options(emulator.BaseUrl, apiKey ?? emulator.ApiKey));
 
     private static ElevenLabsTextToSpeech Client(ElevenLabsOptions options) =>
-        new(new HttpClient(), options, TimeProvider.System, NullLogger<ElevenLabsTextToSpeech>.Instance);
+        new(new HttpClient(), options, TestTelemetry.Instance, TimeProvider.System, NullLogger<ElevenLabsTextToSpeech>.Instance);
 
     private static async Task<List<byte[]>> CollectAsync(ElevenLabsTextToSpeech client, string text, AudioFormat format)
     {
