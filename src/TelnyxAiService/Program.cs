@@ -10,8 +10,8 @@ using TelnyxAiService.Recordings;
 using TelnyxAiService.Security;
 using TelnyxAiService.Speech;
 using TelnyxAiService.Storage;
-using TelnyxAiService.Telephony;
 using TelnyxAiService.Telemetry;
+using TelnyxAiService.Telephony;
 using TelnyxAiService.Telephony.Telnyx;
 using TelnyxAiService.Voice;
 

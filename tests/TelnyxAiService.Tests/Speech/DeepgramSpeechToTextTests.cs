@@ -7,8 +7,8 @@ using TelnyxAiService.Emulators.Deepgram;
 using TelnyxAiService.Providers;
 using TelnyxAiService.Speech;
 using TelnyxAiService.Speech.Deepgram;
-using static TelnyxAiService.Tests.Speech.PacedCallerAudio;
 using TelnyxAiService.Tests.TestHost;
+using static TelnyxAiService.Tests.Speech.PacedCallerAudio;
 
 namespace TelnyxAiService.Tests.Speech;
 

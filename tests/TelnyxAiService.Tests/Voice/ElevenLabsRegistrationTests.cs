@@ -2,9 +2,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using TelnyxAiService.Configuration;
 using TelnyxAiService.Providers;
+using TelnyxAiService.Tests.TestHost;
 using TelnyxAiService.Voice;
 using TelnyxAiService.Voice.ElevenLabs;
-using TelnyxAiService.Tests.TestHost;
 
 namespace TelnyxAiService.Tests.Voice;
 

@@ -5,8 +5,8 @@ using TelnyxAiService.Conversation;
 using TelnyxAiService.Llm;
 using TelnyxAiService.Speech;
 using TelnyxAiService.Telephony;
-using TelnyxAiService.Voice;
 using TelnyxAiService.Tests.TestHost;
+using TelnyxAiService.Voice;
 
 namespace TelnyxAiService.Tests.Conversation.Parts;
 
