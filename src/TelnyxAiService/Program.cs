@@ -12,6 +12,7 @@ using TelnyxAiService.Recordings;
 using TelnyxAiService.Security;
 using TelnyxAiService.Speech;
 using TelnyxAiService.Storage;
+using TelnyxAiService.Telemetry;
 using TelnyxAiService.Telephony;
 using TelnyxAiService.Telephony.Telnyx;
 using TelnyxAiService.Voice;
@@ -33,6 +34,7 @@ try
 {
     var builder = WebApplication.CreateSlimBuilder(args);
     builder.AddServiceDefaults();
+    builder.AddTelemetry();
 
     builder.Services
         .AddSecurity()
@@ -74,6 +76,7 @@ app.MapCallHistory();
 app.MapLiveCalls();
 app.MapTelnyxWebhooks();
 app.MapMediaStream();
+app.MapMetrics();
 
 await app.RunAsync();
 return 0;
