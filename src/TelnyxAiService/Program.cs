@@ -13,6 +13,7 @@ using TelnyxAiService.Recordings;
 using TelnyxAiService.Security;
 using TelnyxAiService.Speech;
 using TelnyxAiService.Storage;
+using TelnyxAiService.Telemetry;
 using TelnyxAiService.Telephony;
 using TelnyxAiService.Telephony.Telnyx;
 using TelnyxAiService.Voice;
@@ -34,6 +35,7 @@ try
 {
     var builder = WebApplication.CreateSlimBuilder(args);
     builder.AddServiceDefaults();
+    builder.AddTelemetry();
 
     builder.Services
         .AddSecurity()
@@ -75,6 +77,7 @@ app.MapCallHistory();
 app.MapLiveCalls();
 app.MapTelnyxWebhooks();
 app.MapMediaStream();
+app.MapMetrics();
 app.MapOperatorConsole();
 
 await app.RunAsync();

@@ -1,14 +1,22 @@
 using System.Globalization;
 using TelnyxAiService.Recordings;
 using TelnyxAiService.Storage;
+using TelnyxAiService.Telephony;
 
 namespace TelnyxAiService.Calls;
 
-/// <summary>The stored calls: a filtered, keyset-paged list, and one call with its transcript and webhook events.</summary>
+/// <summary>
+/// The stored calls: a filtered, keyset-paged list, and one call with its transcript and webhook events; the batches,
+/// newest first.
+/// </summary>
 public static class CallHistoryEndpoints
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 1000;
+
+    /// <summary>The forms <c>from</c> and <c>to</c> take; <c>K</c> is an optional <c>Z</c> or offset.</summary>
+    private static readonly string[] InstantFormats =
+        ["yyyy-MM-dd", "yyyy-MM-dd'T'HH:mmK", "yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK"];
 
     public static IEndpointRouteBuilder MapCallHistory(this IEndpointRouteBuilder app)
     {
@@ -16,6 +24,7 @@ public static class CallHistoryEndpoints
         api.MapGet("/calls", ListAsync);
         api.MapGet("/calls/{id}", GetAsync);
         api.MapGet("/calls/{id}/recording", RecordingAsync).DisableRequestTimeout();
+        api.MapGet("/call/batch", ListBatchesAsync);
         return app;
     }
 
@@ -46,43 +55,124 @@ public static class CallHistoryEndpoints
     {
         var query = request.Query;
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        CallStatus? status = null;
-        if (query["status"].ToString() is { Length: > 0 } statusText)
+        var status = Choice<CallStatus>(query, "status", errors);
+        var direction = Choice<CallDirection>(query, "direction", errors);
+        var phone = Phone(query, errors);
+        var from = Instant(query, "from", errors);
+        var to = Instant(query, "to", errors);
+        if (from is not null && to <= from)
         {
-            if (StorageText<CallStatus>.TryParse(statusText, out var parsed))
-            {
-                status = parsed;
-            }
-            else
-            {
-                errors["status"] = [$"must be one of {string.Join(", ", Enum.GetValues<CallStatus>().Select(StorageText<CallStatus>.Of))}"];
-            }
+            errors["to"] = ["must be after from"];
         }
 
-        var limit = DefaultLimit;
-        if (query["limit"].ToString() is { Length: > 0 } limitText
-            && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit))
-        {
-            errors["limit"] = [$"must be a whole number from 1 to {MaxLimit}"];
-        }
-
+        var limit = Limit(query, errors);
         if (errors.Count > 0)
         {
             return Results.ValidationProblem(errors);
         }
 
-        var batch = query["batch"].ToString();
-        var cursor = query["cursor"].ToString();
         try
         {
-            var page = await store.ListCallsAsync(
-                new CallQuery(status, batch.Length > 0 ? batch : null, limit, cursor.Length > 0 ? cursor : null), cancellationToken);
+            var page = await store.ListCallsAsync(new CallQuery(status, Text(query, "batch"), limit, Text(query, "cursor"), direction, phone, from, to), cancellationToken);
             return Results.Json(new CallList([.. page.Calls.Select(CallView.Of)], page.NextCursor), CallsJson.Default.CallList);
         }
         catch (InvalidCursorException e)
         {
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["cursor"] = [e.Message] });
         }
+    }
+
+    private static async Task<IResult> ListBatchesAsync(HttpRequest request, IBatchStore store, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var limit = Limit(request.Query, errors);
+        if (errors.Count > 0)
+        {
+            return Results.ValidationProblem(errors);
+        }
+
+        try
+        {
+            var page = await store.ListBatchesAsync(limit, Text(request.Query, "cursor"), cancellationToken);
+            return Results.Json(new BatchList([.. page.Batches.Select(BatchSummaryView.Of)], page.NextCursor), CallsJson.Default.BatchList);
+        }
+        catch (InvalidCursorException e)
+        {
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["cursor"] = [e.Message] });
+        }
+    }
+
+    private static string? Text(IQueryCollection query, string name) => query[name].ToString() is { Length: > 0 } text ? text : null;
+
+    private static T? Choice<T>(IQueryCollection query, string name, Dictionary<string, string[]> errors)
+        where T : struct, Enum
+    {
+        if (Text(query, name) is not { } text)
+        {
+            return null;
+        }
+
+        if (StorageText<T>.TryParse(text, out var value))
+        {
+            return value;
+        }
+
+        errors[name] = [$"must be one of {string.Join(", ", Enum.GetValues<T>().Select(StorageText<T>.Of))}"];
+        return null;
+    }
+
+    /// <summary>
+    /// The E.164 form of <c>phone</c>, its '+' optional: an unescaped '+' in a query string arrives as a space, and is
+    /// trimmed like one.
+    /// </summary>
+    private static string? Phone(IQueryCollection query, Dictionary<string, string[]> errors)
+    {
+        if (Text(query, "phone")?.Trim() is not { Length: > 0 } text)
+        {
+            return null;
+        }
+
+        var phone = text.StartsWith('+') ? text : "+" + text;
+        if (PhoneNumber.IsE164(phone))
+        {
+            return phone;
+        }
+
+        errors["phone"] = ["must be an E.164 number, its '+' optional (+34600111222 or 34600111222)"];
+        return null;
+    }
+
+    /// <summary>An ISO 8601 date (midnight UTC) or date-time (UTC unless it has an offset).</summary>
+    private static DateTimeOffset? Instant(IQueryCollection query, string name, Dictionary<string, string[]> errors)
+    {
+        if (Text(query, name) is not { } text)
+        {
+            return null;
+        }
+
+        if (DateTimeOffset.TryParseExact(text, InstantFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value))
+        {
+            return value;
+        }
+
+        errors[name] = ["must be an ISO 8601 date (2025-03-01, midnight UTC) or date-time (2025-03-01T09:30:00Z, 2025-03-01T09:30:00%2B01:00)"];
+        return null;
+    }
+
+    private static int Limit(IQueryCollection query, Dictionary<string, string[]> errors)
+    {
+        if (Text(query, "limit") is not { } text)
+        {
+            return DefaultLimit;
+        }
+
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit is >= 1 and <= MaxLimit)
+        {
+            return limit;
+        }
+
+        errors["limit"] = [$"must be a whole number from 1 to {MaxLimit}"];
+        return DefaultLimit;
     }
 
     private static async Task<IResult> GetAsync(string id, ICallStore store, ITurnStore turnStore, IWebhookEventStore eventStore, CancellationToken cancellationToken)

@@ -88,6 +88,7 @@ internal sealed record BatchQueued(string BatchId, int Total, string Status);
 [JsonSerializable(typeof(CallPlaced))]
 [JsonSerializable(typeof(BatchQueued))]
 [JsonSerializable(typeof(BatchView))]
+[JsonSerializable(typeof(BatchList))]
 [JsonSerializable(typeof(CallList))]
 [JsonSerializable(typeof(CallDetail))]
 [JsonSerializable(typeof(Conversation.StatsSnapshot))]

@@ -18,10 +18,38 @@ internal sealed record BatchView(
         progress.CreatedAt,
         progress.CancelledAt,
         progress.Items.Count,
-        progress.Counts[BatchItemStatus.Pending] + progress.Counts[BatchItemStatus.Dialing] == 0,
-        progress.Counts.ToDictionary(c => StorageText<BatchItemStatus>.Of(c.Key), c => c.Value),
+        IsFinished(progress.Counts),
+        CountsOf(progress.Counts),
         [.. progress.Items.Select(BatchItemView.Of)]);
+
+    /// <summary>No item is pending or being dialled.</summary>
+    public static bool IsFinished(IReadOnlyDictionary<BatchItemStatus, int> counts) =>
+        counts[BatchItemStatus.Pending] + counts[BatchItemStatus.Dialing] == 0;
+
+    public static Dictionary<string, int> CountsOf(IReadOnlyDictionary<BatchItemStatus, int> counts) =>
+        counts.ToDictionary(c => StorageText<BatchItemStatus>.Of(c.Key), c => c.Value);
 }
+
+/// <summary>A batch in <c>GET /api/call/batch</c>: <see cref="BatchView"/> without the items.</summary>
+internal sealed record BatchSummaryView(
+    string BatchId,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? CancelledAt,
+    int Total,
+    bool Finished,
+    IReadOnlyDictionary<string, int> Counts)
+{
+    public static BatchSummaryView Of(BatchSummary batch) => new(
+        batch.Id,
+        batch.CreatedAt,
+        batch.CancelledAt,
+        batch.Counts.Values.Sum(),
+        BatchView.IsFinished(batch.Counts),
+        BatchView.CountsOf(batch.Counts));
+}
+
+/// <summary><c>GET /api/call/batch</c>: one page of batches, newest first, and the cursor of the next (omitted on the last page).</summary>
+internal sealed record BatchList(IReadOnlyList<BatchSummaryView> Batches, string? NextCursor);
 
 internal sealed record BatchItemView(
     int Index,

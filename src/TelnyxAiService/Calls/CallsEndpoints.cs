@@ -84,29 +84,38 @@ public static class CallsEndpoints
 
     private static async Task<IResult> BatchAsync(HttpRequest http, IBatchStore store, BatchDispatcher dispatcher, CallsOptions options, CancellationToken cancellationToken)
     {
-        var (body, problem) = await ApiJsonBody.ReadAsync(http, CallsJson.Default.BatchRequestBody, cancellationToken);
-        if (problem is not null)
-        {
-            return problem;
-        }
-
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (body!.Calls is not { } calls)
+        IReadOnlyList<(string Prefix, CallRequestBody? Body)>? items;
+        if (BatchCsv.IsCsv(http))
         {
-            errors["calls"] = ["is required: an array of calls"];
-            return Results.ValidationProblem(errors);
-        }
+            if (await BatchCsv.ReadTextAsync(http, cancellationToken) is not { } text)
+            {
+                errors["body"] = ["is not valid UTF-8"];
+                return Results.ValidationProblem(errors);
+            }
 
-        if (calls.Count is 0 or > MaxBatch)
+            items = BatchCsv.Read(text, errors);
+        }
+        else if (http.HasJsonContentType())
         {
-            errors["calls"] = [$"must hold 1 to {MaxBatch} calls"];
-            return Results.ValidationProblem(errors);
+            var (body, problem) = await ApiJsonBody.ReadAsync(http, CallsJson.Default.BatchRequestBody, cancellationToken);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            items = JsonItems(body!, errors);
+        }
+        else
+        {
+            return Results.Problem(
+                "Send the batch as JSON (Content-Type: application/json) or CSV (Content-Type: text/csv).", statusCode: StatusCodes.Status415UnsupportedMediaType);
         }
 
         var requests = new List<CallRequest>();
-        for (var index = 0; index < calls.Count; index++)
+        foreach (var (prefix, item) in items ?? [])
         {
-            if (CallRequest.Read(calls[index], $"calls[{index}].", options.Destinations, errors) is { } request)
+            if (CallRequest.Read(item, prefix, options.Destinations, errors) is { } request)
             {
                 requests.Add(request);
             }
@@ -141,6 +150,24 @@ public static class CallsEndpoints
 
         dispatcher.Wake();
         return Results.Json(new BatchQueued(batchId, requests.Count, "queued"), CallsJson.Default.BatchQueued, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    /// <summary>The calls of a JSON batch, each with its key prefix (<c>calls[2].</c>); null, with an error, when there are none or too many.</summary>
+    private static List<(string Prefix, CallRequestBody? Body)>? JsonItems(BatchRequestBody body, Dictionary<string, string[]> errors)
+    {
+        if (body.Calls is not { } calls)
+        {
+            errors["calls"] = ["is required: an array of calls"];
+            return null;
+        }
+
+        if (calls.Count is 0 or > MaxBatch)
+        {
+            errors["calls"] = [$"must hold 1 to {MaxBatch} calls"];
+            return null;
+        }
+
+        return [.. calls.Select((call, index) => ($"calls[{index}].", call))];
     }
 
     private static async Task<IResult> BatchProgressAsync(string id, IBatchStore store, CancellationToken cancellationToken) =>

@@ -111,7 +111,7 @@ public sealed partial class CallControlConversation(
         {
             await SpeakAsync(session, text, ct);
             timings = timings with { FirstAgentFrame = time.GetElapsedTime(started) };
-            stats.TurnMeasured(timings.FirstAgentFrame.Value);
+            stats.TurnMeasured(session, timings, time.GetUtcNow());
             LogTurn(session.CallId, timings);
         }
 

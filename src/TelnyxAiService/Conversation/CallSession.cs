@@ -105,6 +105,9 @@ public sealed class CallSession : IDisposable
 
     internal TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>The call's trace (see <see cref="Telemetry.ServiceTelemetry"/>); null when traces are not exported.</summary>
+    internal System.Diagnostics.Activity? Trace { get; set; }
+
     public string? HangupCause { get; private set; }
 
     /// <summary>Cancelled when the call ends; every loop of the call runs under it.</summary>

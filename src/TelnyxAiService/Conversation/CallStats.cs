@@ -1,7 +1,12 @@
+using TelnyxAiService.Telemetry;
+
 namespace TelnyxAiService.Conversation;
 
-/// <summary>Counters since start and a window of recent voice-to-voice turn latencies, for /api/sessions/stats.</summary>
-public sealed class CallStats
+/// <summary>
+/// Counters since start and a window of recent voice-to-voice turn latencies, for /api/sessions/stats; measured turns
+/// also go to <see cref="ServiceTelemetry"/>.
+/// </summary>
+public sealed class CallStats(ServiceTelemetry telemetry)
 {
     private const int Window = 2048;
     private readonly double[] _latencies = new double[Window];
@@ -20,13 +25,16 @@ public sealed class CallStats
 
     public void CallFailed() => Interlocked.Increment(ref _failed);
 
-    public void TurnMeasured(TimeSpan voiceToVoice)
+    /// <summary>An answered turn whose agent voice was first heard at <paramref name="heardAt"/>.</summary>
+    public void TurnMeasured(CallSession session, TurnTimings timings, DateTimeOffset heardAt)
     {
         lock (_gate)
         {
-            _latencies[_turns % Window] = voiceToVoice.TotalMilliseconds;
+            _latencies[_turns % Window] = timings.FirstAgentFrame!.Value.TotalMilliseconds;
             _turns++;
         }
+
+        telemetry.TurnMeasured(session, timings, heardAt);
     }
 
     public StatsSnapshot Snapshot(int activeSessions)

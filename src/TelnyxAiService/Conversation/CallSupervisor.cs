@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using TelnyxAiService.Storage;
+using TelnyxAiService.Telemetry;
 
 namespace TelnyxAiService.Conversation;
 
@@ -14,6 +15,7 @@ internal sealed partial class CallSupervisor(
     CallStats stats,
     CallControlConversation conversation,
     CallStoreWriter writer,
+    ServiceTelemetry telemetry,
     TimeProvider time,
     ILogger<CallSupervisor> logger) : IHostedService
 {
@@ -25,6 +27,7 @@ internal sealed partial class CallSupervisor(
     /// </returns>
     public Task<CallStatus?> Start(CallSession session)
     {
+        session.Trace = telemetry.CallStarted(session);
         registry.Add(session);
         stats.CallStarted();
         session.Show(new LiveCalls.CallShown(
@@ -114,6 +117,7 @@ internal sealed partial class CallSupervisor(
         {
             registry.Remove(session);
             session.Show(new LiveCalls.CallEnded(session.CallId, status is { } outcome ? StorageText<CallStatus>.Of(outcome) : "handed_over", EndReasonText(reason)));
+            telemetry.CallEnded(session, status);
             if (status is null)
             {
                 LogHandedOver(session.CallId);

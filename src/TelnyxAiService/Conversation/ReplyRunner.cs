@@ -89,7 +89,7 @@ internal sealed partial class ReplyRunner(
         if (Current is { } playing && playing.IsOpen && playing.FirstFrame(at) && playing.CallerText is not null)
         {
             var timings = playing.Timings();
-            stats.TurnMeasured(timings.FirstAgentFrame!.Value);
+            stats.TurnMeasured(session, timings, at);
             LogTurn(session.CallId, playing.Id, timings);
         }
     }

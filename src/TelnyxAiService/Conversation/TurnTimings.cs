@@ -26,6 +26,21 @@ public sealed record TurnTimings(
             Between(TimeSpan.Zero, FirstAgentFrame));
     }
 
+    /// <summary>The stages that happened, named as the stored fields, as offsets from the origin.</summary>
+    public IReadOnlyList<(string Stage, TimeSpan From, TimeSpan To)> Stages()
+    {
+        (string Stage, TimeSpan? From, TimeSpan? To)[] all =
+        [
+            ("end_of_speech_to_decision", TimeSpan.Zero, TurnDecided),
+            ("decision_to_first_token", TurnDecided, FirstToken),
+            ("first_token_to_first_sentence", FirstToken, FirstSentence),
+            ("sentence_to_tts_first_byte", FirstSentence, FirstAudioByte),
+            ("tts_first_byte_to_first_frame", FirstAudioByte, FirstAgentFrame),
+            ("voice_to_voice", TimeSpan.Zero, FirstAgentFrame),
+        ];
+        return [.. all.Where(s => s.From is not null && s.To is not null).Select(s => (s.Stage, s.From!.Value, s.To!.Value))];
+    }
+
     public override string ToString() =>
         $"decided={Ms(TurnDecided)} token={Ms(FirstToken)} sentence={Ms(FirstSentence)} tts={Ms(FirstAudioByte)} voice={Ms(FirstAgentFrame)}";
 

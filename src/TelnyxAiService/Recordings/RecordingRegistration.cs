@@ -19,6 +19,7 @@ public static class RecordingRegistration
             return new RecordingUploader(
                 options,
                 options.Bucket is null ? null : new AmazonS3Client(options.S3Config()),
+                sp.GetRequiredService<Telemetry.ServiceTelemetry>(),
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<RecordingUploader>>());
         });

@@ -18,7 +18,7 @@ public sealed record RecordingLocation(string CallId, string? LocalPath, string?
 /// given up with a log line (call id, size, duration, key; nothing said on the call). When neither is set, no recorder
 /// is created and nothing is queued. On stop the queue is drained until the host's shutdown timeout.
 /// </summary>
-public sealed partial class RecordingUploader(RecordingOptions options, IAmazonS3? s3, TimeProvider time, ILogger<RecordingUploader> logger)
+public sealed partial class RecordingUploader(RecordingOptions options, IAmazonS3? s3, Telemetry.ServiceTelemetry telemetry, TimeProvider time, ILogger<RecordingUploader> logger)
     : IHostedService, IAsyncDisposable
 {
     /// <summary>Recordings waiting to be saved before <see cref="TryEnqueue"/> turns more away.</summary>
@@ -81,6 +81,7 @@ public sealed partial class RecordingUploader(RecordingOptions options, IAmazonS
             }
             catch (Exception e) when (e is AmazonClientException or HttpRequestException or IOException)
             {
+                telemetry.ProviderFailed("s3");
                 throw new ProviderException("S3", $"looking up the recording of call {name} failed: {e.Message}", retryable: true, e);
             }
         }
@@ -195,6 +196,7 @@ public sealed partial class RecordingUploader(RecordingOptions options, IAmazonS
         }
         catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or OperationCanceledException)
         {
+            telemetry.ProviderFailed("s3");
             LogUploadFailed(logger, name, key, e);
         }
     }

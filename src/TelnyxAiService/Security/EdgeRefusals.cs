@@ -11,7 +11,7 @@ namespace TelnyxAiService.Security;
 /// </summary>
 public sealed partial class EdgeRefusals
 {
-    public const string MeterName = "TelnyxAiService.Edge";
+    public const string Metric = "telnyx_ai.edge.refused";
     private static readonly TimeSpan LogInterval = TimeSpan.FromMinutes(1);
 
     private readonly Counter<long> _refused;
@@ -21,7 +21,7 @@ public sealed partial class EdgeRefusals
 
     public EdgeRefusals(IMeterFactory meters, ILogger<EdgeRefusals> logger, TimeProvider time)
     {
-        _refused = meters.Create(MeterName).CreateCounter<long>("telnyx_ai.edge.refused", description: "Requests refused at the edge, by surface and reason");
+        _refused = meters.Create(Telemetry.ServiceTelemetry.Name).CreateCounter<long>(Metric, description: "Requests refused at the edge, by surface and reason");
         _logger = logger;
         _time = time;
     }

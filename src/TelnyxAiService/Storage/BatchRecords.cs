@@ -45,3 +45,10 @@ public sealed record BatchProgress(
     DateTimeOffset? CancelledAt,
     IReadOnlyDictionary<BatchItemStatus, int> Counts,
     IReadOnlyList<BatchItem> Items);
+
+/// <summary>A batch without its items, for <see cref="IBatchStore.ListBatchesAsync"/>.</summary>
+/// <param name="Counts">Items per status; every status is present.</param>
+public sealed record BatchSummary(string Id, DateTimeOffset CreatedAt, DateTimeOffset? CancelledAt, IReadOnlyDictionary<BatchItemStatus, int> Counts);
+
+/// <param name="NextCursor">Opaque; null on the last page.</param>
+public sealed record BatchPage(IReadOnlyList<BatchSummary> Batches, string? NextCursor);

@@ -4,7 +4,10 @@ using System.Text;
 
 namespace TelnyxAiService.Storage;
 
-/// <summary>The opaque keyset cursor of <see cref="ICallStore.ListCallsAsync"/>: the last row's (created_at, id), base64url.</summary>
+/// <summary>
+/// The opaque keyset cursor of <see cref="ICallStore.ListCallsAsync"/> and <see cref="IBatchStore.ListBatchesAsync"/>: the
+/// last row's (created_at, id), base64url.
+/// </summary>
 internal static class CallCursor
 {
     public static string Format(long createdAt, string id) =>

@@ -69,8 +69,22 @@ public sealed record CallRecord(
     string? StreamFormat = null);
 
 /// <summary>Filter and page for <see cref="ICallStore.ListCallsAsync"/>; newest calls first.</summary>
-/// <param name="Cursor">The <see cref="CallPage.NextCursor"/> of the previous page, or null for the first page.</param>
-public sealed record CallQuery(CallStatus? Status = null, string? BatchId = null, int Limit = 50, string? Cursor = null);
+/// <param name="Phone">The other party's number, matched exactly.</param>
+/// <param name="From">Calls created at or after this instant.</param>
+/// <param name="To">Calls created before this instant.</param>
+/// <param name="Cursor">
+/// The <see cref="CallPage.NextCursor"/> of the previous page, or null for the first page. It holds a position only: the
+/// next page applies this query's filters from there.
+/// </param>
+public sealed record CallQuery(
+    CallStatus? Status = null,
+    string? BatchId = null,
+    int Limit = 50,
+    string? Cursor = null,
+    CallDirection? Direction = null,
+    string? Phone = null,
+    DateTimeOffset? From = null,
+    DateTimeOffset? To = null);
 
 /// <param name="NextCursor">Opaque; null on the last page.</param>
 public sealed record CallPage(IReadOnlyList<CallRecord> Calls, string? NextCursor);

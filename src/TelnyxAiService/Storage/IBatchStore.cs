@@ -29,4 +29,10 @@ public interface IBatchStore
     Task<bool> CancelBatchAsync(string batchId, CancellationToken cancellationToken);
 
     Task<BatchProgress?> GetBatchProgressAsync(string batchId, CancellationToken cancellationToken);
+
+    /// <summary>Batches with their counts, newest first, keyset paged like <see cref="ICallStore.ListCallsAsync"/>.</summary>
+    /// <param name="cursor">The <see cref="BatchPage.NextCursor"/> of the previous page, or null for the first page.</param>
+    /// <exception cref="InvalidCursorException">The cursor was not produced by this store.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The limit is not 1 to 1000.</exception>
+    Task<BatchPage> ListBatchesAsync(int limit, string? cursor, CancellationToken cancellationToken);
 }

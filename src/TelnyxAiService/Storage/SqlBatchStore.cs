@@ -162,4 +162,46 @@ internal sealed class SqlBatchStore(SqlDialect dialect, TimeProvider time) : IBa
         var counts = Enum.GetValues<BatchItemStatus>().ToDictionary(s => s, s => items.Count(i => i.Status == s));
         return new BatchProgress(batchId, batch.CreatedAt, batch.CancelledAt, counts, items);
     }
+
+    public async Task<BatchPage> ListBatchesAsync(int limit, string? cursor, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 1000);
+        var after = "";
+        var parameters = new List<(string, object?)> { ("limit", limit + 1) };
+        if (cursor is not null)
+        {
+            var (createdAt, id) = CallCursor.Parse(cursor);
+            after = "WHERE created_at < @cursorCreatedAt OR (created_at = @cursorCreatedAt AND id < @cursorId)";
+            parameters.Add(("cursorCreatedAt", createdAt));
+            parameters.Add(("cursorId", id));
+        }
+
+        await using var connection = await dialect.OpenAsync(cancellationToken);
+        var rows = await connection.ReadAsync(
+            $"""
+            SELECT b.id, b.created_at, b.cancelled_at, i.status, COUNT(i.id)
+            FROM (SELECT id, created_at, cancelled_at FROM batches {after} ORDER BY created_at DESC, id DESC LIMIT @limit) b
+            LEFT JOIN batch_items i ON i.batch_id = b.id
+            GROUP BY b.id, b.created_at, b.cancelled_at, i.status
+            """,
+            r => (Id: r.GetString(0), CreatedAt: r.Time(1), CancelledAt: r.OptionalTime(2),
+                Status: r.Text(3) is { } status ? StorageText<BatchItemStatus>.Parse(status) : (BatchItemStatus?)null, Count: (int)r.GetInt64(4)),
+            null,
+            cancellationToken,
+            [.. parameters]);
+        var batches = rows
+            .GroupBy(r => (r.Id, r.CreatedAt, r.CancelledAt))
+            .Select(g => new BatchSummary(g.Key.Id, g.Key.CreatedAt, g.Key.CancelledAt, Enum.GetValues<BatchItemStatus>().ToDictionary(
+                s => s, s => g.Where(r => r.Status == s).Sum(r => r.Count))))
+            .OrderByDescending(b => b.CreatedAt).ThenByDescending(b => b.Id, StringComparer.Ordinal)
+            .ToList();
+        if (batches.Count <= limit)
+        {
+            return new BatchPage(batches, null);
+        }
+
+        var page = batches.Take(limit).ToList();
+        return new BatchPage(page, CallCursor.Format(page[^1].CreatedAt.ToUnixTimeMilliseconds(), page[^1].Id));
+    }
 }

@@ -157,6 +157,30 @@ internal sealed class SqlCallStore(SqlDialect dialect, TimeProvider time, CallEv
             parameters.Add(("batchId", query.BatchId));
         }
 
+        if (query.Direction is { } direction)
+        {
+            sql.Append(" AND direction = @direction");
+            parameters.Add(("direction", StorageText<CallDirection>.Of(direction)));
+        }
+
+        if (query.Phone is not null)
+        {
+            sql.Append(" AND phone = @phone");
+            parameters.Add(("phone", query.Phone));
+        }
+
+        if (query.From is { } from)
+        {
+            sql.Append(" AND created_at >= @from");
+            parameters.Add(("from", CeilingMillis(from)));
+        }
+
+        if (query.To is { } to)
+        {
+            sql.Append(" AND created_at < @to");
+            parameters.Add(("to", CeilingMillis(to)));
+        }
+
         if (query.Cursor is not null)
         {
             var (createdAt, id) = CallCursor.Parse(query.Cursor);
@@ -175,6 +199,15 @@ internal sealed class SqlCallStore(SqlDialect dialect, TimeProvider time, CallEv
 
         var page = calls.Take(query.Limit).ToList();
         return new CallPage(page, CallCursor.Format(page[^1].CreatedAt.ToUnixTimeMilliseconds(), page[^1].Id));
+    }
+
+    /// <summary>
+    /// A bound in whole milliseconds, rounded up: for a stored time t, t ≥ x exactly when t ≥ ⌈x⌉, and t &lt; x when t &lt; ⌈x⌉.
+    /// </summary>
+    private static long CeilingMillis(DateTimeOffset time)
+    {
+        var ticks = (time - DateTimeOffset.UnixEpoch).Ticks;
+        return (ticks / TimeSpan.TicksPerMillisecond) + (ticks % TimeSpan.TicksPerMillisecond > 0 ? 1 : 0);
     }
 
     private long Now() => Sql.Millis(time.GetUtcNow());

@@ -130,6 +130,8 @@ internal static class StorageMigrations
             );
             CREATE INDEX call_event_deliveries_due ON call_event_deliveries (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
             """),
+        // Phone lookups in GET /api/calls?phone=, newest first, without scanning every call.
+        new(5, "CREATE INDEX calls_phone ON calls (phone, created_at, id)"),
     ];
 
     /// <summary>Applies the migrations this database has not seen; safe to run again and from several instances at once.</summary>

@@ -23,6 +23,7 @@ public sealed class ApiAccessTests
     [InlineData("POST", "/api/call/batch/abc/cancel")]
     [InlineData("GET", "/api/sessions/stats")]
     [InlineData("GET", "/api/live")]
+    [InlineData("GET", "/metrics")]
     public async Task NoApiKey_FromAnotherMachine_Is403AndDialsNothing(string method, string path)
     {
         await using var harness = await StartAsync();
@@ -52,15 +53,17 @@ public sealed class ApiAccessTests
         Assert.Equal(HttpStatusCode.OK, (await harness.Client.GetAsync("/api/calls", Ct)).StatusCode);
     }
 
-    [Fact]
-    public async Task ApiKey_FromAnotherMachine_NeedsTheKey()
+    [Theory]
+    [InlineData("/api/calls")]
+    [InlineData("/metrics")]
+    public async Task ApiKey_FromAnotherMachine_NeedsTheKey(string path)
     {
         await using var harness = await StartAsync(new() { ["API_KEY"] = "s3cret" });
         await using var remote = RemoteView(harness);
-        var refused = await SendFromAsync(remote, "203.0.113.7", "GET", "/api/calls", null);
+        var refused = await SendFromAsync(remote, "203.0.113.7", "GET", path, null);
         Assert.Equal(StatusCodes.Status401Unauthorized, refused.Response.StatusCode);
         Assert.Equal("Bearer", refused.Response.Headers.WWWAuthenticate.ToString());
-        var allowed = await SendFromAsync(remote, "203.0.113.7", "GET", "/api/calls", null, "Bearer s3cret");
+        var allowed = await SendFromAsync(remote, "203.0.113.7", "GET", path, null, "Bearer s3cret");
         Assert.Equal(StatusCodes.Status200OK, allowed.Response.StatusCode);
     }
 

@@ -1,8 +1,11 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using TelnyxAiService.Emulators.Anthropic;
 using TelnyxAiService.Emulators.Telnyx;
+using TelnyxAiService.Storage;
 using TelnyxAiService.Tests.Batches;
 using TelnyxAiService.Tests.TestHost;
 
@@ -67,5 +70,51 @@ public sealed class CallHistoryTests
             var response = await client.GetAsync($"/api/calls?{query}", Ct);
             Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{query}: {response.StatusCode}");
         }
+    }
+
+    [Fact]
+    public async Task Calls_FilteredByDirectionPhoneAndTime_PageThroughTheMatchesAndRejectBadValues()
+    {
+        await using var harness = await ServiceHarness.StartAsync(new HarnessOptions { MediaStreams = false }, Ct);
+        var client = harness.Client;
+        var store = harness.Services.GetRequiredService<ICallStore>();
+        for (var i = 0; i < 9; i++)
+        {
+            await store.InsertCallAsync(
+                new NewCall($"call-{i}", i % 3 == 0 ? CallDirection.Inbound : CallDirection.Outbound, i % 2 == 0 ? "+34600111222" : "+34600111333", "elsewhere"), Ct);
+            await store.SetEndedAsync($"call-{i}", CallStatus.Completed, "remote_hangup", null, Ct);
+            await Task.Delay(3, Ct);
+        }
+
+        var all = await Batch.ListCallsAsync(client, "limit=1000");
+        var created = all.ToDictionary(c => c.GetProperty("call_id").GetString()!, c => c.GetProperty("created_at").GetDateTimeOffset());
+        var middle = created["call-4"];
+        await AssertListsAsync("direction=inbound", i => i % 3 == 0);
+        await AssertListsAsync("direction=outbound&phone=34600111333", i => i % 3 != 0 && i % 2 == 1);
+        await AssertListsAsync("phone=+34600111222", i => i % 2 == 0);
+        await AssertListsAsync("phone=%2B34600111333", i => i % 2 == 1);
+        await AssertListsAsync($"from={Iso(middle)}", i => created[$"call-{i}"] >= middle);
+        await AssertListsAsync($"to={Iso(middle)}", i => created[$"call-{i}"] < middle);
+        await AssertListsAsync($"from={Uri.EscapeDataString(middle.ToOffset(TimeSpan.FromHours(2)).ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", CultureInfo.InvariantCulture))}&direction=inbound", i => i is 6);
+        await AssertListsAsync($"from={middle.UtcDateTime:yyyy-MM-dd}&to={middle.UtcDateTime.AddDays(1):yyyy-MM-dd}", i => created[$"call-{i}"].UtcDateTime.Date == middle.UtcDateTime.Date);
+        await AssertListsAsync($"from={middle.UtcDateTime.AddDays(1):yyyy-MM-dd}", _ => false);
+
+        foreach (var (query, parameter) in ((string, string)[])[
+            ("direction=sideways", "direction"), ("phone=12", "phone"), ("phone=%2B%2B34600111222", "phone"), ("phone=0034600111222", "phone"),
+            ("from=yesterday", "from"), ("from=2026-13-01", "from"), ("to=2026-03-01T25:00Z", "to"), ("to=01/03/2026", "to"),
+            ("from=2026-03-02&to=2026-03-01T23:59:59Z", "to"), ("from=2026-03-02&to=2026-03-02", "to")])
+        {
+            var response = await client.GetAsync($"/api/calls?{query}", Ct);
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{query}: {response.StatusCode}");
+            var errors = (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("errors");
+            Assert.Equal([parameter], errors.EnumerateObject().Select(e => e.Name));
+        }
+
+        async Task AssertListsAsync(string query, Func<int, bool> matches) =>
+            Assert.Equal(
+                Enumerable.Range(0, 9).Where(matches).Reverse().Select(i => $"call-{i}"),
+                (await Batch.ListCallsAsync(client, $"{query}&limit=2")).Select(c => c.GetProperty("call_id").GetString()));
+
+        static string Iso(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
     }
 }

@@ -102,7 +102,7 @@ public sealed class ClaudeAgentTests
         emulator.EnqueueFault(new AnthropicFault.Http429(RetryAfterSeconds: 1));
         var options = Options(emulator);
         var clock = new WatchedClock(unwatched: options.FirstTokenTimeout);
-        using var agent = new ClaudeAgent(options, clock, NullLogger<ClaudeAgent>.Instance);
+        using var agent = new ClaudeAgent(options, TestTelemetry.Instance, clock, NullLogger<ClaudeAgent>.Instance);
 
         var replying = CollectAsync(agent, Hello);
 
@@ -147,7 +147,7 @@ public sealed class ClaudeAgentTests
     public async Task Reply_WrongKey_ThrowsNotRetryableWithoutRetrying()
     {
         await using var emulator = await AnthropicEmulator.StartAsync(cancellationToken: Ct);
-        using var agent = new ClaudeAgent(Options(emulator) with { ApiKey = "sk-ant-wrong" }, TimeProvider.System, NullLogger<ClaudeAgent>.Instance);
+        using var agent = new ClaudeAgent(Options(emulator) with { ApiKey = "sk-ant-wrong" }, TestTelemetry.Instance, TimeProvider.System, NullLogger<ClaudeAgent>.Instance);
 
         var error = await Assert.ThrowsAsync<ProviderException>(() => CollectAsync(agent, Hello));
 
@@ -196,7 +196,7 @@ public sealed class ClaudeAgentTests
     {
         await using var emulator = await AnthropicEmulator.StartAsync(cancellationToken: Ct);
         emulator.EnqueueFault(new AnthropicFault.Hang());
-        using var agent = new ClaudeAgent(Options(emulator) with { FirstTokenTimeout = TimeSpan.FromMilliseconds(300) }, TimeProvider.System, NullLogger<ClaudeAgent>.Instance);
+        using var agent = new ClaudeAgent(Options(emulator) with { FirstTokenTimeout = TimeSpan.FromMilliseconds(300) }, TestTelemetry.Instance, TimeProvider.System, NullLogger<ClaudeAgent>.Instance);
 
         var outputs = await CollectAsync(agent, Hello);
 
@@ -272,7 +272,7 @@ public sealed class ClaudeAgentTests
         new(emulator.ApiKey, emulator.BaseUrl, "claude-haiku-4-5", 300, transferNumber, TimeSpan.FromSeconds(10));
 
     private static ClaudeAgent Agent(AnthropicEmulator emulator, string? transferNumber = null) =>
-        new(Options(emulator, transferNumber), TimeProvider.System, NullLogger<ClaudeAgent>.Instance);
+        new(Options(emulator, transferNumber), TestTelemetry.Instance, TimeProvider.System, NullLogger<ClaudeAgent>.Instance);
 
     private static async Task<List<AgentOutput>> CollectAsync(IAgent agent, AgentRequest request)
     {

@@ -242,7 +242,7 @@ public sealed class ClaudeWireTests
     {
         var handler = new ReplayHandler(() => Sse(Fixture("basic_response.sse.txt")));
         var options = Options with { BaseUrl = new Uri("https://llm-proxy.example/anthropic/"), TransferNumber = "+15550002222" };
-        using var agent = new ClaudeAgent(options, TimeProvider.System, NullLogger<ClaudeAgent>.Instance, handler);
+        using var agent = new ClaudeAgent(options, TestTelemetry.Instance, TimeProvider.System, NullLogger<ClaudeAgent>.Instance, handler);
         var request = new AgentRequest(Brief, [new ChatMessage(Speaker.Agent, "Hola, soy Ana."), new ChatMessage(Speaker.Caller, "Hola.")]);
 
         await foreach (var _ in agent.ReplyAsync(request, Ct))
@@ -317,7 +317,7 @@ public sealed class ClaudeWireTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private static ClaudeAgent Agent(ReplayHandler handler, TimeProvider? time = null) =>
-        new(Options, time ?? TimeProvider.System, NullLogger<ClaudeAgent>.Instance, handler);
+        new(Options, TestTelemetry.Instance, time ?? TimeProvider.System, NullLogger<ClaudeAgent>.Instance, handler);
 
     private static async Task<List<AgentOutput>> CollectAsync(ClaudeAgent agent)
     {

@@ -27,7 +27,7 @@ public sealed class RecordingUploaderTests
         await using var s3rver = await S3rverProcess.StartAsync(Bucket, Ct);
         var options = Options(("S3_BUCKET", Bucket), ("S3_ENDPOINT_URL", s3rver.Endpoint.ToString()));
         var logger = new ListLogger<RecordingUploader>();
-        await using var uploader = new RecordingUploader(options, S3rverProcess.Client(options), TimeProvider.System, logger);
+        await using var uploader = new RecordingUploader(options, S3rverProcess.Client(options), TestTelemetry.Instance, TimeProvider.System, logger);
         await uploader.StartAsync(Ct);
 
         var recorder = Record(uploader);
@@ -60,7 +60,7 @@ public sealed class RecordingUploaderTests
     {
         var options = Options(("S3_BUCKET", Bucket), ("S3_ENDPOINT_URL", $"http://127.0.0.1:{ServiceProcess.FreePort()}"));
         var logger = new ListLogger<RecordingUploader>();
-        await using var uploader = new RecordingUploader(options, S3rverProcess.Client(options), TimeProvider.System, logger);
+        await using var uploader = new RecordingUploader(options, S3rverProcess.Client(options), TestTelemetry.Instance, TimeProvider.System, logger);
         await uploader.StartAsync(Ct);
 
         Assert.True(uploader.TryEnqueue("call-9", Record(uploader)));
@@ -79,7 +79,7 @@ public sealed class RecordingUploaderTests
         await using var s3 = await FailingS3.StartAsync(Ct);
         var options = Options(("S3_BUCKET", Bucket), ("S3_ENDPOINT_URL", s3.Endpoint.ToString()));
         var logger = new ListLogger<RecordingUploader>();
-        await using var uploader = new RecordingUploader(options, S3rverProcess.Client(options), TimeProvider.System, logger);
+        await using var uploader = new RecordingUploader(options, S3rverProcess.Client(options), TestTelemetry.Instance, TimeProvider.System, logger);
         await uploader.StartAsync(Ct);
 
         var recorder = Record(uploader);
@@ -98,7 +98,7 @@ public sealed class RecordingUploaderTests
         try
         {
             var options = Options(("RECORDINGS_DIR", directory));
-            await using var uploader = new RecordingUploader(options, null, TimeProvider.System, new ListLogger<RecordingUploader>());
+            await using var uploader = new RecordingUploader(options, null, TestTelemetry.Instance, TimeProvider.System, new ListLogger<RecordingUploader>());
             await uploader.StartAsync(Ct);
 
             var recorder = Record(uploader);
@@ -119,7 +119,7 @@ public sealed class RecordingUploaderTests
     [Fact]
     public async Task Uploader_NeitherS3NorDirectory_RecordsNothing()
     {
-        await using var uploader = new RecordingUploader(Options(), null, TimeProvider.System, new ListLogger<RecordingUploader>());
+        await using var uploader = new RecordingUploader(Options(), null, TestTelemetry.Instance, TimeProvider.System, new ListLogger<RecordingUploader>());
         await uploader.StartAsync(Ct);
 
         Assert.False(uploader.Enabled);
@@ -134,6 +134,7 @@ public sealed class RecordingUploaderTests
         var services = new ServiceCollection()
             .AddLogging()
             .AddSingleton(TimeProvider.System)
+            .AddSingleton(TestTelemetry.Instance)
             .AddSingleton(new SettingsReader(Configuration(("S3_BUCKET", Bucket), ("S3_ENDPOINT_URL", "http://127.0.0.1:9"))))
             .AddRecordings();
         await using var provider = services.BuildServiceProvider();

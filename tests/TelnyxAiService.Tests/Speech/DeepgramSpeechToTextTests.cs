@@ -7,6 +7,7 @@ using TelnyxAiService.Emulators.Deepgram;
 using TelnyxAiService.Providers;
 using TelnyxAiService.Speech;
 using TelnyxAiService.Speech.Deepgram;
+using TelnyxAiService.Tests.TestHost;
 using static TelnyxAiService.Tests.Speech.PacedCallerAudio;
 
 namespace TelnyxAiService.Tests.Speech;
@@ -163,6 +164,7 @@ public sealed class DeepgramSpeechToTextTests
         var services = new ServiceCollection()
             .AddLogging()
             .AddSingleton(TimeProvider.System)
+            .AddSingleton(TestTelemetry.Instance)
             .AddSingleton(Settings(new() { ["DEEPGRAM_API_KEY"] = "k", ["DEEPGRAM_URL"] = "ws://127.0.0.1:5005" }))
             .AddSpeech()
             .BuildServiceProvider();
@@ -177,7 +179,7 @@ public sealed class DeepgramSpeechToTextTests
         new(emulator.ApiKey, emulator.ListenUrl, "nova-3", "es", 300, 1000);
 
     internal static DeepgramSpeechToText Client(DeepgramOptions options) =>
-        new(options, TimeProvider.System, NullLogger<DeepgramSpeechToText>.Instance);
+        new(options, TestTelemetry.Instance, TimeProvider.System, NullLogger<DeepgramSpeechToText>.Instance);
 
     internal static async Task<List<SpeechEvent>> TranscribeAsync(
         DeepgramEmulator emulator,

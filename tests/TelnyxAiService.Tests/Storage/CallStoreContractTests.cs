@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using TelnyxAiService.CallEvents;
 using TelnyxAiService.Llm;
 using TelnyxAiService.Storage;
@@ -16,7 +17,7 @@ public abstract class CallStoreContractTests : IAsyncLifetime
     protected static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>A new store instance on this test's own (empty) database, not yet migrated.</summary>
-    private protected abstract Task<TestStorage> CreateStoreAsync();
+    private protected abstract Task<TestStorage> CreateStoreAsync(TimeProvider? time = null);
 
     protected abstract ValueTask DeleteDatabaseAsync();
 
@@ -147,6 +148,88 @@ public abstract class CallStoreContractTests : IAsyncLifetime
         var rest = await store.Calls.ListCallsAsync(new CallQuery(BatchId: "b1", Limit: 3, Cursor: batch.NextCursor), Ct);
         Assert.Equal(["call-00", "call-05", "call-10", "call-15", "call-20"], batch.Calls.Concat(rest.Calls).Select(c => c.Id).Order());
         Assert.Null(rest.NextCursor);
+    }
+
+    [Fact]
+    public async Task ListCalls_ByDirectionPhoneAndTime_PagesThroughTheMatchesOnlyNewestFirst()
+    {
+        var midnight = new DateTimeOffset(2026, 3, 2, 0, 0, 0, TimeSpan.Zero);
+        var time = new FakeTimeProvider(midnight.AddHours(-1));
+        var store = await OpenAsync(time);
+        for (var i = 0; i < 30; i++)
+        {
+            await store.Calls.InsertCallAsync(
+                new NewCall($"call-{i:D2}", i % 3 == 0 ? CallDirection.Inbound : CallDirection.Outbound, i % 2 == 0 ? "+15550001111" : "+15550002222", "i1"), Ct);
+            if (i % 2 == 1)
+            {
+                time.Advance(TimeSpan.FromMinutes(10));
+            }
+        }
+
+        // Two calls in each 10-minute step: call-12 and call-13 at midnight, call-24 and call-25 at 01:00.
+        await AssertListsAsync(new CallQuery(Direction: CallDirection.Inbound), i => i % 3 == 0);
+        await AssertListsAsync(new CallQuery(Phone: "+15550002222"), i => i % 2 == 1);
+        await AssertListsAsync(new CallQuery(Phone: "+15550003333"), _ => false);
+        await AssertListsAsync(new CallQuery(From: midnight, To: midnight.AddHours(1)), i => i is >= 12 and < 24);
+        await AssertListsAsync(new CallQuery(From: midnight.AddTicks(5000), To: midnight.AddHours(1).AddTicks(5000)), i => i is >= 14 and < 26);
+        await AssertListsAsync(new CallQuery(Direction: CallDirection.Inbound, Phone: "+15550001111", From: midnight), i => i % 6 == 0 && i >= 12);
+
+        async Task AssertListsAsync(CallQuery query, Func<int, bool> matches)
+        {
+            var ids = new List<string>();
+            string? cursor = null;
+            do
+            {
+                var page = await store.Calls.ListCallsAsync(query with { Limit = 3, Cursor = cursor }, Ct);
+                Assert.InRange(page.Calls.Count, page.NextCursor is null ? 0 : 3, 3);
+                ids.AddRange(page.Calls.Select(c => c.Id));
+                cursor = page.NextCursor;
+            }
+            while (cursor is not null);
+
+            Assert.Equal(Enumerable.Range(0, 30).Where(matches).Reverse().Select(i => $"call-{i:D2}"), ids);
+        }
+    }
+
+    [Fact]
+    public async Task ListBatches_InPages_NewestFirstWithEachBatchsCounts()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
+        var store = await OpenAsync(time);
+        for (var b = 0; b < 5; b++)
+        {
+            await store.Batches.CreateBatchAsync(new NewBatch($"b{b}", [.. Enumerable.Range(0, b + 1).Select(i => new NewBatchItem($"+1555000{b}00{i}"))]), Ct);
+            if (b != 2)
+            {
+                time.Advance(TimeSpan.FromSeconds(1));
+            }
+        }
+
+        var claimed = Assert.Single(await store.Batches.ClaimDueItemsAsync("i1", 1, time.GetUtcNow(), Ct));
+        Assert.Equal("b0:0", claimed.Id);
+        Assert.True(await store.Batches.RecordItemOutcomeAsync(claimed.Id, BatchItemStatus.Completed, null, Ct));
+        Assert.True(await store.Batches.CancelBatchAsync("b1", Ct));
+        Assert.Single(await store.Batches.ClaimDueItemsAsync("i1", 1, time.GetUtcNow(), Ct));
+
+        var first = await store.Batches.ListBatchesAsync(2, null, Ct);
+        var second = await store.Batches.ListBatchesAsync(2, first.NextCursor, Ct);
+        var third = await store.Batches.ListBatchesAsync(2, second.NextCursor, Ct);
+
+        Assert.Equal(["b4", "b3"], first.Batches.Select(b => b.Id));
+        Assert.Equal(["b2", "b1"], second.Batches.Select(b => b.Id));
+        Assert.Equal(["b0"], third.Batches.Select(b => b.Id));
+        Assert.Null(third.NextCursor);
+        var all = first.Batches.Concat(second.Batches).Concat(third.Batches).ToDictionary(b => b.Id);
+        Assert.All(all.Values, b => Assert.Equal(Enum.GetValues<BatchItemStatus>().Length, b.Counts.Count));
+        Assert.Equal([5, 4, 3, 2, 1], all.Values.Select(b => b.Counts.Values.Sum()));
+        Assert.Equal((1, 0), (all["b0"].Counts[BatchItemStatus.Completed], all["b0"].Counts[BatchItemStatus.Pending]));
+        Assert.Equal((2, 0), (all["b1"].Counts[BatchItemStatus.Cancelled], all["b1"].Counts[BatchItemStatus.Pending]));
+        Assert.Equal((1, 2), (all["b2"].Counts[BatchItemStatus.Dialing], all["b2"].Counts[BatchItemStatus.Pending]));
+        Assert.Equal(5, all["b4"].Counts[BatchItemStatus.Pending]);
+        Assert.Equal([false, false, false, true, false], all.Values.Select(b => b.CancelledAt is not null));
+        Assert.Equal(time.GetUtcNow().AddSeconds(-1), all["b4"].CreatedAt);
+        Assert.Equal(all["b3"].CreatedAt, all["b2"].CreatedAt);
+        await Assert.ThrowsAsync<InvalidCursorException>(() => store.Batches.ListBatchesAsync(2, "bm9jb2xvbg", Ct));
     }
 
     [Theory]
@@ -332,7 +415,7 @@ public abstract class CallStoreContractTests : IAsyncLifetime
         await a.Calls.InsertCallAsync(new NewCall("c1", CallDirection.Outbound, "+15550001111", "i1"), Ct);
         var again = await b.MigrateAsync(Ct);
 
-        Assert.Equal([1, 2, 3, 4], applied.SelectMany(v => v).Order());
+        Assert.Equal([1, 2, 3, 4, 5], applied.SelectMany(v => v).Order());
         Assert.Empty(again);
         Assert.NotNull(await b.Calls.GetCallAsync("c1", Ct));
     }
@@ -380,16 +463,16 @@ public abstract class CallStoreContractTests : IAsyncLifetime
     }
 
     /// <summary>A migrated store on this test's database.</summary>
-    private protected async Task<TestStorage> OpenAsync()
+    private protected async Task<TestStorage> OpenAsync(TimeProvider? time = null)
     {
-        var store = await CreateTrackedStoreAsync();
+        var store = await CreateTrackedStoreAsync(time);
         await store.MigrateAsync(Ct);
         return store;
     }
 
-    private async Task<TestStorage> CreateTrackedStoreAsync()
+    private async Task<TestStorage> CreateTrackedStoreAsync(TimeProvider? time = null)
     {
-        var store = await CreateStoreAsync();
+        var store = await CreateStoreAsync(time);
         stores.Add(store);
         return store;
     }

@@ -12,10 +12,10 @@ public sealed class PostgresCallStoreTests : CallStoreContractTests
     private readonly string schema = $"test_{Guid.NewGuid():N}";
     private StorageOptions? database;
 
-    private protected override async Task<TestStorage> CreateStoreAsync()
+    private protected override async Task<TestStorage> CreateStoreAsync(TimeProvider? time = null)
     {
         database ??= await CreateSchemaAsync();
-        return new TestStorage(database);
+        return new TestStorage(database, time);
     }
 
     protected override async ValueTask DeleteDatabaseAsync()

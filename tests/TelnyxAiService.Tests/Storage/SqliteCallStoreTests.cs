@@ -8,8 +8,8 @@ public sealed class SqliteCallStoreTests : CallStoreContractTests
 {
     private readonly string directory = Path.Combine(Path.GetTempPath(), $"telnyx-ai-sqlite-{Guid.NewGuid():N}");
 
-    private protected override Task<TestStorage> CreateStoreAsync() =>
-        Task.FromResult(new TestStorage(StorageOptions.Sqlite(Path.Combine(directory, "nested", "calls.db"), "test")));
+    private protected override Task<TestStorage> CreateStoreAsync(TimeProvider? time = null) =>
+        Task.FromResult(new TestStorage(StorageOptions.Sqlite(Path.Combine(directory, "nested", "calls.db"), "test"), time));
 
     protected override ValueTask DeleteDatabaseAsync()
     {

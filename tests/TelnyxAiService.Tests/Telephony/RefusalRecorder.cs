@@ -16,7 +16,7 @@ internal sealed class RefusalRecorder : IDisposable
         var factory = services.GetRequiredService<IMeterFactory>();
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Scope == factory && instrument.Meter.Name == EdgeRefusals.MeterName)
+            if (instrument.Meter.Scope == factory && instrument.Name == EdgeRefusals.Metric)
             {
                 listener.EnableMeasurementEvents(instrument);
             }

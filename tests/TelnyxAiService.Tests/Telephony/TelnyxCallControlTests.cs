@@ -109,7 +109,7 @@ public sealed class TelnyxCallControlTests
         var server = new HangsOnce();
         var options = new TelnyxOptions("KEY", "conn", "+13057864498", new Uri("https://api.example.test/v2"), new Uri("https://svc.example.test/"), null, true, false);
         using var http = new HttpClient(server) { BaseAddress = new Uri("https://api.example.test/v2/"), Timeout = System.Threading.Timeout.InfiniteTimeSpan };
-        var control = new TelnyxCallControl(http, options, new TelnyxCommandSettings("female", "Telnyx"), clock, NullLogger<TelnyxCallControl>.Instance);
+        var control = new TelnyxCallControl(http, options, new TelnyxCommandSettings("female", "Telnyx"), TestTelemetry.Instance, clock, NullLogger<TelnyxCallControl>.Instance);
 
         var speaking = control.SpeakAsync("v3:call", "Hello", "en", Ct);
 

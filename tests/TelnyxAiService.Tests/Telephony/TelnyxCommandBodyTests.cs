@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using TelnyxAiService.Providers;
 using TelnyxAiService.Telephony;
 using TelnyxAiService.Telephony.Telnyx;
+using TelnyxAiService.Tests.TestHost;
 
 namespace TelnyxAiService.Tests.Telephony;
 
@@ -133,7 +134,7 @@ public sealed partial class TelnyxCommandBodyTests
     {
         var options = new TelnyxOptions("KEY", "conn", "+13057864498", new Uri("http://127.0.0.1:1/"), new Uri("https://svc.example.test/"), null, true, false);
         using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:1/") };
-        var control = new TelnyxCallControl(http, options, new TelnyxCommandSettings("female", "Telnyx"), TimeProvider.System, NullLogger<TelnyxCallControl>.Instance);
+        var control = new TelnyxCallControl(http, options, new TelnyxCommandSettings("female", "Telnyx"), TestTelemetry.Instance, TimeProvider.System, NullLogger<TelnyxCallControl>.Instance);
 
         var e = await Assert.ThrowsAsync<ProviderException>(() => control.SpeakAsync(CallControlId, "Hello", "en", Ct));
 
@@ -149,7 +150,7 @@ public sealed partial class TelnyxCommandBodyTests
         var sent = new List<(string Path, string Body)>();
         var options = new TelnyxOptions("KEY", "conn", "+13057864498", new Uri("https://api.example.test/v2"), new Uri("https://svc.example.test/"), null, true, false);
         var http = new HttpClient(new Recorder(sent, response)) { BaseAddress = new Uri("https://api.example.test/v2/") };
-        return (new TelnyxCallControl(http, options, new TelnyxCommandSettings("female", "Telnyx"), TimeProvider.System, NullLogger<TelnyxCallControl>.Instance), sent);
+        return (new TelnyxCallControl(http, options, new TelnyxCommandSettings("female", "Telnyx"), TestTelemetry.Instance, TimeProvider.System, NullLogger<TelnyxCallControl>.Instance), sent);
     }
 
     private sealed class Recorder(List<(string Path, string Body)> sent, string response) : HttpMessageHandler

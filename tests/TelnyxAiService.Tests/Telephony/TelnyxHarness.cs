@@ -4,6 +4,7 @@ using TelnyxAiService.Configuration;
 using TelnyxAiService.Emulators.Telnyx;
 using TelnyxAiService.Telephony;
 using TelnyxAiService.Telephony.Telnyx;
+using TelnyxAiService.Tests.TestHost;
 
 namespace TelnyxAiService.Tests.Telephony;
 
@@ -41,6 +42,7 @@ internal sealed class TelnyxHarness : IAsyncDisposable
         var services = new ServiceCollection()
             .AddLogging()
             .AddSingleton(time ?? TimeProvider.System)
+            .AddSingleton(TestTelemetry.Instance)
             .AddSingleton(new SettingsReader(new ConfigurationBuilder().AddInMemoryCollection(settings ?? []).Build()))
             .AddSingleton(new TelnyxOptions(apiKey ?? emulator.ApiKey, ConnectionId, OurNumber, emulator.ApiBaseUrl, receiver.WebhookBaseUrl, null, true, false))
             .AddTelnyxCallControl()

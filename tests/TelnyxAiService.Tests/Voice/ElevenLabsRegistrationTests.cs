@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using TelnyxAiService.Configuration;
 using TelnyxAiService.Providers;
+using TelnyxAiService.Tests.TestHost;
 using TelnyxAiService.Voice;
 using TelnyxAiService.Voice.ElevenLabs;
 
@@ -69,6 +70,7 @@ public sealed class ElevenLabsRegistrationTests
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(TestTelemetry.Instance);
         services.AddSingleton(Settings(values));
         services.AddVoice();
         return services.BuildServiceProvider();

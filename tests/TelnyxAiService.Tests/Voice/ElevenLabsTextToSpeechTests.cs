@@ -136,7 +136,7 @@ public sealed class ElevenLabsTextToSpeechTests
     public async Task Synthesize_StreamBreaksBeforeTheFirstByte_RetriesAndSucceeds()
     {
         var server = new BreakingServer(bytesBeforeBreak: [0, null]);
-        var client = new ElevenLabsTextToSpeech(new HttpClient(server), Options(new Uri("http://elevenlabs.test"), "key"), TimeProvider.System, NullLogger<ElevenLabsTextToSpeech>.Instance);
+        var client = new ElevenLabsTextToSpeech(new HttpClient(server), Options(new Uri("http://elevenlabs.test"), "key"), TestTelemetry.Instance, TimeProvider.System, NullLogger<ElevenLabsTextToSpeech>.Instance);
 
         var audio = (await CollectAsync(client, Greeting, AudioFormat.Pcmu8k)).SelectMany(c => c).ToArray();
 
@@ -148,7 +148,7 @@ public sealed class ElevenLabsTextToSpeechTests
     public async Task Synthesize_StreamBreaksAfterTheFirstByte_ThrowsRetryableWithoutRetrying()
     {
         var server = new BreakingServer(bytesBeforeBreak: [800, null]);
-        var client = new ElevenLabsTextToSpeech(new HttpClient(server), Options(new Uri("http://elevenlabs.test"), "key"), TimeProvider.System, NullLogger<ElevenLabsTextToSpeech>.Instance);
+        var client = new ElevenLabsTextToSpeech(new HttpClient(server), Options(new Uri("http://elevenlabs.test"), "key"), TestTelemetry.Instance, TimeProvider.System, NullLogger<ElevenLabsTextToSpeech>.Instance);
         var received = new List<byte>();
 
         var error = await Assert.ThrowsAsync<ProviderException>(async () =>
@@ -282,7 +282,7 @@ public sealed class ElevenLabsTextToSpeechTests
         Client(Options(emulator.BaseUrl, apiKey ?? emulator.ApiKey));
 
     private static ElevenLabsTextToSpeech Client(ElevenLabsOptions options) =>
-        new(new HttpClient(), options, TimeProvider.System, NullLogger<ElevenLabsTextToSpeech>.Instance);
+        new(new HttpClient(), options, TestTelemetry.Instance, TimeProvider.System, NullLogger<ElevenLabsTextToSpeech>.Instance);
 
     private static async Task<List<byte[]>> CollectAsync(ElevenLabsTextToSpeech client, string text, AudioFormat format)
     {

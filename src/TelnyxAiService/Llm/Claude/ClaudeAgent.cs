@@ -14,6 +14,7 @@ namespace TelnyxAiService.Llm.Claude;
 /// </summary>
 internal sealed partial class ClaudeAgent : IAgent, IDisposable
 {
+    private const string Provider = "anthropic";
     private const int MaxRetries = 2;
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan MaxTotalWait = TimeSpan.FromSeconds(2);
@@ -27,14 +28,15 @@ internal sealed partial class ClaudeAgent : IAgent, IDisposable
     private readonly ILogger<ClaudeAgent> _logger;
     private readonly HttpClient _http;
     private readonly ResiliencePipeline _retry;
+    private readonly Telemetry.ServiceTelemetry _telemetry;
 
-    public ClaudeAgent(ClaudeOptions options, TimeProvider time, ILogger<ClaudeAgent> logger)
-        : this(options, time, logger, new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+    public ClaudeAgent(ClaudeOptions options, Telemetry.ServiceTelemetry telemetry, TimeProvider time, ILogger<ClaudeAgent> logger)
+        : this(options, telemetry, time, logger, new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
     {
     }
 
     /// <summary>Sends through <paramref name="handler"/>, which the agent then owns (tests replay recorded responses).</summary>
-    internal ClaudeAgent(ClaudeOptions options, TimeProvider time, ILogger<ClaudeAgent> logger, HttpMessageHandler handler)
+    internal ClaudeAgent(ClaudeOptions options, Telemetry.ServiceTelemetry telemetry, TimeProvider time, ILogger<ClaudeAgent> logger, HttpMessageHandler handler)
     {
         if (options.ApiKey is null)
         {
@@ -43,6 +45,7 @@ internal sealed partial class ClaudeAgent : IAgent, IDisposable
         }
 
         _options = options;
+        _telemetry = telemetry;
         _time = time;
         _logger = logger;
         _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
@@ -57,6 +60,7 @@ internal sealed partial class ClaudeAgent : IAgent, IDisposable
                 OnRetry = args =>
                 {
                     args.Context.Properties.Set(Waited, args.Context.Properties.GetValue(Waited, TimeSpan.Zero) + args.RetryDelay);
+                    _telemetry.ProviderRetried(Provider);
                     LogRetrying(args.AttemptNumber + 1, ((AttemptFailed)args.Outcome.Exception!).Failure.Reason, (long)args.RetryDelay.TotalMilliseconds);
                     return ValueTask.CompletedTask;
                 },
@@ -80,8 +84,8 @@ internal sealed partial class ClaudeAgent : IAgent, IDisposable
                 var failure = reply.TimedOut
                     ? new Failure($"no end of the reply within {ReplyLimit.TotalSeconds:0} s", false, e)
                     : Classify(e, silent: false);
-                LogGaveUp(reply.Attempt, failure.Reason, true);
-                throw new ProviderException("anthropic", $"{failure.Reason} (attempt {reply.Attempt}, after part of the reply)", failure.Retryable, e);
+                GaveUp(reply.Attempt, failure.Reason, true);
+                throw new ProviderException(Provider, $"{failure.Reason} (attempt {reply.Attempt}, after part of the reply)", failure.Retryable, e);
             }
         }
 
@@ -107,8 +111,8 @@ internal sealed partial class ClaudeAgent : IAgent, IDisposable
         }
         catch (AttemptFailed failed)
         {
-            LogGaveUp(failed.Attempt, failed.Failure.Reason, false);
-            throw new ProviderException("anthropic", $"{failed.Failure.Reason} (attempt {failed.Attempt})", failed.Failure.Retryable, failed.Failure.Exception);
+            GaveUp(failed.Attempt, failed.Failure.Reason, false);
+            throw new ProviderException(Provider, $"{failed.Failure.Reason} (attempt {failed.Attempt})", failed.Failure.Retryable, failed.Failure.Exception);
         }
         finally
         {
@@ -145,6 +149,12 @@ internal sealed partial class ClaudeAgent : IAgent, IDisposable
         HttpRequestException or IOException => new Failure("connection failed", true, e),
         _ => new Failure($"unexpected response ({e.GetType().Name})", false, e),
     };
+
+    private void GaveUp(int attempt, string reason, bool spoke)
+    {
+        _telemetry.ProviderFailed(Provider);
+        LogGaveUp(attempt, reason, spoke);
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Claude attempt {Attempt} failed: {Reason}; retrying in {DelayMs} ms")]
     private partial void LogRetrying(int attempt, string reason, long delayMs);

@@ -16,7 +16,7 @@ namespace TelnyxAiService.Speech.Deepgram;
 /// CloseStream when it ends) and a receive loop turns Results/SpeechStarted/UtteranceEnd into speech events. An
 /// unexpected close reconnects with backoff and sends the audio buffered meanwhile first.
 /// </summary>
-internal sealed partial class DeepgramSpeechToText(DeepgramOptions options, TimeProvider time, ILogger<DeepgramSpeechToText> logger)
+internal sealed partial class DeepgramSpeechToText(DeepgramOptions options, Telemetry.ServiceTelemetry telemetry, TimeProvider time, ILogger<DeepgramSpeechToText> logger)
     : ISpeechToText
 {
     private const string Provider = "deepgram";
@@ -34,7 +34,7 @@ internal sealed partial class DeepgramSpeechToText(DeepgramOptions options, Time
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var events = Channel.CreateBounded<SpeechEvent>(new BoundedChannelOptions(EventCapacity) { SingleReader = true, SingleWriter = true });
-        var call = new Call(options, time, logger, format, events.Writer);
+        var call = new Call(options, telemetry, time, logger, format, events.Writer);
         var pump = call.PumpAsync(callerAudio, stop.Token);
         var run = call.RunAsync(stop.Token);
         try
@@ -72,6 +72,7 @@ internal sealed partial class DeepgramSpeechToText(DeepgramOptions options, Time
     private sealed class Call
     {
         private readonly DeepgramOptions _options;
+        private readonly Telemetry.ServiceTelemetry _telemetry;
         private readonly TimeProvider _time;
         private readonly ILogger _logger;
         private readonly AudioFormat _format;
@@ -83,9 +84,10 @@ internal sealed partial class DeepgramSpeechToText(DeepgramOptions options, Time
         /// <summary>The latest interim words of the segment in progress, which a dropped connection would otherwise lose.</summary>
         private string? _unfinished;
 
-        public Call(DeepgramOptions options, TimeProvider time, ILogger logger, AudioFormat format, ChannelWriter<SpeechEvent> events)
+        public Call(DeepgramOptions options, Telemetry.ServiceTelemetry telemetry, TimeProvider time, ILogger logger, AudioFormat format, ChannelWriter<SpeechEvent> events)
         {
             _options = options;
+            _telemetry = telemetry;
             _time = time;
             _logger = logger;
             _format = format;
@@ -130,6 +132,7 @@ internal sealed partial class DeepgramSpeechToText(DeepgramOptions options, Time
                         }
 
                         var delay = FirstBackoff * (1 << (failures - 1));
+                        _telemetry.ProviderRetried(Provider);
                         LogReconnecting(_logger, failures, (long)delay.TotalMilliseconds);
                         await Task.Delay(delay, _time, cancellationToken);
                     }
@@ -165,6 +168,11 @@ internal sealed partial class DeepgramSpeechToText(DeepgramOptions options, Time
                         }
                     }
                 }
+            }
+            catch (ProviderException)
+            {
+                _telemetry.ProviderFailed(Provider);
+                throw;
             }
             finally
             {

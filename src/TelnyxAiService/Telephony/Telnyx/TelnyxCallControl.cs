@@ -19,6 +19,7 @@ internal sealed partial class TelnyxCallControl(
     HttpClient http,
     TelnyxOptions options,
     TelnyxCommandSettings settings,
+    Telemetry.ServiceTelemetry telemetry,
     TimeProvider timeProvider,
     ILogger<TelnyxCallControl> logger) : ICallControl
 {
@@ -55,6 +56,7 @@ internal sealed partial class TelnyxCallControl(
                     : (TimeSpan?)null),
             OnRetry = args =>
             {
+                telemetry.ProviderRetried("telnyx");
                 LogRetry(logger, args.Context.OperationKey, (int?)args.Outcome.Result?.StatusCode ?? 0, args.AttemptNumber + 1);
                 return ValueTask.CompletedTask;
             },
@@ -230,12 +232,17 @@ internal sealed partial class TelnyxCallControl(
                 },
                 context);
             var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-            return response.IsSuccessStatusCode
-                ? bytes
-                : throw new TelnyxApiException(response.StatusCode, TelnyxApiException.ParseErrors(bytes), IsRetryable(response));
+            if (response.IsSuccessStatusCode)
+            {
+                return bytes;
+            }
+
+            telemetry.ProviderFailed("telnyx");
+            throw new TelnyxApiException(response.StatusCode, TelnyxApiException.ParseErrors(bytes), IsRetryable(response));
         }
         catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
+            telemetry.ProviderFailed("telnyx");
             throw new Providers.ProviderException("telnyx", $"{command} failed: Telnyx could not be reached", retryable: true, e);
         }
         finally

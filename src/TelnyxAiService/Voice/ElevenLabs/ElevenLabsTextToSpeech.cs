@@ -29,10 +29,12 @@ internal sealed partial class ElevenLabsTextToSpeech : ITextToSpeech
     private readonly TimeProvider _time;
     private readonly ILogger<ElevenLabsTextToSpeech> _logger;
     private readonly ResiliencePipeline _retry;
+    private readonly Telemetry.ServiceTelemetry _telemetry;
 
-    public ElevenLabsTextToSpeech(HttpClient http, ElevenLabsOptions options, TimeProvider time, ILogger<ElevenLabsTextToSpeech> logger)
+    public ElevenLabsTextToSpeech(HttpClient http, ElevenLabsOptions options, Telemetry.ServiceTelemetry telemetry, TimeProvider time, ILogger<ElevenLabsTextToSpeech> logger)
     {
         _http = http;
+        _telemetry = telemetry;
         _options = options;
         _time = time;
         _logger = logger;
@@ -44,6 +46,7 @@ internal sealed partial class ElevenLabsTextToSpeech : ITextToSpeech
                 ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is ProviderException { Retryable: true }),
                 OnRetry = args =>
                 {
+                    _telemetry.ProviderRetried(Provider);
                     LogRetry(_logger, args.Outcome.Exception!.Message);
                     return ValueTask.CompletedTask;
                 },
@@ -68,7 +71,18 @@ internal sealed partial class ElevenLabsTextToSpeech : ITextToSpeech
 
         var started = _time.GetTimestamp();
         var buffer = new byte[ReadBufferBytes];
-        await using var audio = await _retry.ExecuteAsync(ct => OpenAsync(text, OutputFormat(format), buffer, ct), cancellationToken);
+        OpenedAudio opened;
+        try
+        {
+            opened = await _retry.ExecuteAsync(ct => OpenAsync(text, OutputFormat(format), buffer, ct), cancellationToken);
+        }
+        catch (ProviderException)
+        {
+            _telemetry.ProviderFailed(Provider);
+            throw;
+        }
+
+        await using var audio = opened;
         if (audio.FirstRead > 0)
         {
             LogFirstAudio(_logger, _time.GetElapsedTime(started).TotalMilliseconds);

@@ -5,6 +5,7 @@ using TelnyxAiService.Conversation;
 using TelnyxAiService.Llm;
 using TelnyxAiService.Speech;
 using TelnyxAiService.Telephony;
+using TelnyxAiService.Tests.TestHost;
 using TelnyxAiService.Voice;
 
 namespace TelnyxAiService.Tests.Conversation.Parts;
@@ -113,7 +114,7 @@ internal static class Parts
         agent,
         callControl,
         new ConversationOptions("en", "Be brief.", transferNumber, TimeSpan.FromSeconds(15), TimeSpan.FromMinutes(15), TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(600), TimeSpan.FromMilliseconds(700)),
-        new CallStats(),
+        new CallStats(TestTelemetry.Instance),
         time,
         Microsoft.Extensions.Logging.Abstractions.NullLogger<StreamConversation>.Instance);
 }

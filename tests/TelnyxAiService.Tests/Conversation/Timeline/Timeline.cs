@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using TelnyxAiService.Conversation;
 using TelnyxAiService.Llm;
+using TelnyxAiService.Tests.TestHost;
 
 namespace TelnyxAiService.Tests.Conversation.Timeline;
 
@@ -58,7 +59,7 @@ public static class Timeline
         var recogniser = new FakeRecogniser(log);
         var agent = new FakeAgent(log, setup.Agent);
         var services = new ConversationServices(
-            recogniser, new FakeVoice(log, setup.VoiceFails), agent, new RecordingCallControl(log.Add), setup.Options, new CallStats(), time, NullLogger<StreamConversation>.Instance);
+            recogniser, new FakeVoice(log, setup.VoiceFails), agent, new RecordingCallControl(log.Add), setup.Options, new CallStats(TestTelemetry.Instance), time, NullLogger<StreamConversation>.Instance);
         using var session = NewSession(time, setup.Greeting);
         var conversation = new StreamConversation(session, audio, services);
         var actors = new TimelineActors(conversation, audio, recogniser);
