@@ -1,3 +1,4 @@
+using TelnyxAiService.BrowserCalls;
 using TelnyxAiService.Calls;
 using TelnyxAiService.Configuration;
 using TelnyxAiService.Conversation;
@@ -44,6 +45,7 @@ try
         .AddConversation()
         .AddLiveCalls()
         .AddCalls()
+        .AddBrowserCalls()
         .AddFailover()
         .AddRecordings()
         .AddHealth();
@@ -72,6 +74,7 @@ app.MapCallHistory();
 app.MapLiveCalls();
 app.MapTelnyxWebhooks();
 app.MapMediaStream();
+app.MapBrowserCalls();
 
 await app.RunAsync();
 return 0;
