@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using TelnyxAiService.Emulators.Anthropic;
 using TelnyxAiService.Emulators.Deepgram;
 using TelnyxAiService.Tests.TestHost;
+using static TelnyxAiService.Tests.Conversation.MediaStreamRobustnessTests;
 
 namespace TelnyxAiService.Tests.BrowserCalls;
 
@@ -156,20 +157,5 @@ public sealed class BrowserCallTests
             },
             "the call's end to be stored");
         return detail;
-    }
-
-    private static async Task<HttpStatusCode> HandshakeStatusAsync(Uri url)
-    {
-        using var socket = new ClientWebSocket();
-        socket.Options.CollectHttpResponseDetails = true;
-        try
-        {
-            await socket.ConnectAsync(url, Ct);
-        }
-        catch (WebSocketException)
-        {
-        }
-
-        return socket.HttpStatusCode;
     }
 }
