@@ -1,3 +1,4 @@
+using TelnyxAiService.BrowserCalls;
 using TelnyxAiService.CallEvents;
 using TelnyxAiService.Calls;
 using TelnyxAiService.Configuration;
@@ -47,6 +48,7 @@ try
         .AddConversation()
         .AddLiveCalls()
         .AddCalls()
+        .AddBrowserCalls()
         .AddFailover()
         .AddRecordings()
         .AddCallEvents()
@@ -76,6 +78,7 @@ app.MapCallHistory();
 app.MapLiveCalls();
 app.MapTelnyxWebhooks();
 app.MapMediaStream();
+app.MapBrowserCalls();
 app.MapMetrics();
 
 await app.RunAsync();
