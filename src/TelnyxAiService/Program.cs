@@ -1,3 +1,4 @@
+using TelnyxAiService.BrowserCalls;
 using TelnyxAiService.CallEvents;
 using TelnyxAiService.Calls;
 using TelnyxAiService.Configuration;
@@ -48,6 +49,7 @@ try
         .AddConversation()
         .AddLiveCalls()
         .AddCalls()
+        .AddBrowserCalls()
         .AddFailover()
         .AddRecordings()
         .AddCallEvents()
@@ -77,6 +79,7 @@ app.MapCallHistory();
 app.MapLiveCalls();
 app.MapTelnyxWebhooks();
 app.MapMediaStream();
+app.MapBrowserCalls();
 app.MapMetrics();
 app.MapOperatorConsole();
 

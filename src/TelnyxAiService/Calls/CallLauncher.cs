@@ -89,13 +89,15 @@ internal sealed partial class CallLauncher(
     /// <summary>
     /// Stores the call and starts its supervised session, before anything is asked of Telnyx. A call Telnyx already
     /// placed (an incoming one) comes with its ids: they are stored and the session is found by its call_control_id.
+    /// A browser call is always on a stream in L16 16 kHz, what the browser records and plays.
     /// </summary>
     /// <returns>The session, and a task that completes once the call has ended and its end is stored.</returns>
     internal async Task<(CallSession Session, Task<StoredStatus?> Finished)> StartSessionAsync(NewCall call, CallBrief brief, string greeting, DialResult? placed, CancellationToken cancellationToken)
     {
-        var session = new CallSession(call.Id, call.Phone, brief, greeting, telnyx.UseMediaStreams, time.GetUtcNow()) { Writer = writer, Time = time, Feed = feed, Direction = call.Direction };
+        var format = call.Direction == CallDirection.Browser ? AudioFormat.L16At16k : telnyx.UseMediaStreams ? _streamFormat : (AudioFormat?)null;
+        var session = new CallSession(call.Id, call.Phone, brief, greeting, format is not null, time.GetUtcNow()) { Writer = writer, Time = time, Feed = feed, Direction = call.Direction };
         await store.InsertCallAsync(
-            call with { InstanceId = storage.LeaseHolder, StreamToken = session.StreamToken, StreamFormat = session.UseMediaStream ? _streamFormat.ToString() : null },
+            call with { InstanceId = storage.LeaseHolder, StreamToken = session.StreamToken, StreamFormat = format?.ToString() },
             cancellationToken);
         if (placed is not null)
         {
@@ -112,7 +114,8 @@ internal sealed partial class CallLauncher(
 
     /// <summary>
     /// Continues a call that another run of the service began (taken over with its lease). A call Telnyx reports ended
-    /// is stored with its outcome (completed once answered: it is never dialled again as unanswered); a call never
+    /// is stored with its outcome (completed once answered: it is never dialled again as unanswered), and so is a browser
+    /// call, which has no Telnyx leg and whose socket was on the run that ended; a call never
     /// confirmed dialled is dialled with its own command_id, which places it at most once. A live call gets a session
     /// with its history and, once answered, the agent first says one short line (on a media stream, Telnyx is asked to
     /// open a new stream here, same codec, fresh token; otherwise with speak, so a conversation whose last event was lost
@@ -188,12 +191,12 @@ internal sealed partial class CallLauncher(
         return new MediaStreamRequest(new Uri($"{telnyx.StreamUrl}?token={token}"), token, codec, rate);
     }
 
-    /// <summary>Starts an outbound call that holds a live-call slot; the slot is given back when the session ends.</summary>
-    private async Task<(CallSession Session, Task<StoredStatus?> Finished)> StartAsync(CallRequest request, string callId, BatchItem? item, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts a call that holds a live-call slot (taken by the caller, see <see cref="LiveCallLimit"/>); the slot is
+    /// given back when the session ends, or at once when it cannot start.
+    /// </summary>
+    internal async Task<(CallSession Session, Task<StoredStatus?> Finished)> StartHoldingSlotAsync(NewCall call, CallBrief brief, string greeting, CancellationToken cancellationToken)
     {
-        var brief = new CallBrief(request.Name, request.Context, conversation.Language, conversation.Instructions);
-        var greeting = request.Greeting ?? Phrases.For(conversation.Language).GreetingFor(request.Name);
-        var call = new NewCall(callId, CallDirection.Outbound, request.Phone, storage.InstanceId, request.Name, request.Context, greeting, item?.BatchId, item?.Id);
         try
         {
             var started = await StartSessionAsync(call, brief, greeting, null, cancellationToken);
@@ -205,6 +208,14 @@ internal sealed partial class CallLauncher(
             limit.Release();
             throw;
         }
+    }
+
+    private Task<(CallSession Session, Task<StoredStatus?> Finished)> StartAsync(CallRequest request, string callId, BatchItem? item, CancellationToken cancellationToken)
+    {
+        var brief = new CallBrief(request.Name, request.Context, conversation.Language, conversation.Instructions);
+        var greeting = request.Greeting ?? Phrases.For(conversation.Language).GreetingFor(request.Name);
+        var call = new NewCall(callId, CallDirection.Outbound, request.Phone, storage.InstanceId, request.Name, request.Context, greeting, item?.BatchId, item?.Id);
+        return StartHoldingSlotAsync(call, brief, greeting, cancellationToken);
     }
 
     private async Task<DialResult> DialAsync(CallSession session, CancellationToken cancellationToken)

@@ -81,12 +81,16 @@ internal sealed record CallPlaced(string CallId, string CallControlId, string St
 
 internal sealed record BatchQueued(string BatchId, int Total, string Status);
 
+/// <summary><c>POST /api/browser/calls</c>: the call and its socket's path, with the call's stream token.</summary>
+internal sealed record BrowserCallCreated(string CallId, string StreamUrl);
+
 /// <summary>The API's request and response bodies (health and stats included), by source generation.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(CallRequestBody))]
 [JsonSerializable(typeof(BatchRequestBody))]
 [JsonSerializable(typeof(CallPlaced))]
 [JsonSerializable(typeof(BatchQueued))]
+[JsonSerializable(typeof(BrowserCallCreated))]
 [JsonSerializable(typeof(BatchView))]
 [JsonSerializable(typeof(BatchList))]
 [JsonSerializable(typeof(CallList))]

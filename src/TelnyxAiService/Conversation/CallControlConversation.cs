@@ -64,6 +64,9 @@ public sealed partial class CallControlConversation(
                     case TimeLimitReached when session.UseMediaStream && session.Stream is { } stream:
                         stream.Post(new StreamConversation.TimeLimit());
                         break;
+                    case TimeLimitReached when session.CallControlId is null:
+                        session.End(CallEndReason.TimeLimit);
+                        break;
                     case TimeLimitReached:
                         await SpeakAsync(session, _phrases.TimeLimitGoodbye, ct);
                         endAfterSpeaking = CallEndReason.TimeLimit;

@@ -29,4 +29,7 @@ public enum CallEndReason
     /// instance that takes its lease over continues it. Nothing about its end is stored here.
     /// </summary>
     HandedOver,
+
+    /// <summary>This instance stopped with the call still live and could not hand it over (a browser call: its socket is here).</summary>
+    ServiceStopped,
 }

@@ -89,6 +89,9 @@ public sealed class CallSession : IDisposable
     /// <summary>Claims the call's media stream for one connection; false while another connection holds it.</summary>
     public bool TryAttachStream() => Interlocked.Exchange(ref _streamAttached, 1) == 0;
 
+    /// <summary>Whether a connection holds the call's stream (<see cref="TryAttachStream"/>).</summary>
+    public bool StreamAttached => Volatile.Read(ref _streamAttached) == 1;
+
     /// <summary>Releases the claim <see cref="TryAttachStream"/> took, so a later connection may attach.</summary>
     public void DetachStream() => Volatile.Write(ref _streamAttached, 0);
 

@@ -57,12 +57,15 @@ internal sealed partial class CallSupervisor(
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Hands every live call over (see <see cref="CallEndReason.HandedOver"/>) and waits until they are let go.</summary>
+    /// <summary>
+    /// Hands every live call over (see <see cref="CallEndReason.HandedOver"/>) and waits until they are let go; a browser
+    /// call, which no other instance can continue, is ended and stored instead.
+    /// </summary>
     public async Task HandOverAllAsync(CancellationToken cancellationToken)
     {
         foreach (var session in registry.All)
         {
-            session.End(CallEndReason.HandedOver);
+            session.End(session.Direction == CallDirection.Browser ? CallEndReason.ServiceStopped : CallEndReason.HandedOver);
         }
 
         await Task.WhenAll(_running.Values).WaitAsync(cancellationToken);

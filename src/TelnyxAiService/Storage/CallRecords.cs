@@ -21,6 +21,9 @@ public enum CallDirection
 {
     Outbound,
     Inbound,
+
+    /// <summary>Someone talking to the agent from the console in a browser (<see cref="BrowserCalls.BrowserCallEndpoints"/>): no Telnyx leg.</summary>
+    Browser,
 }
 
 /// <summary>A call as stored before it is dialled (status <see cref="CallStatus.Queued"/>).</summary>

@@ -238,7 +238,8 @@ public sealed class MediaStreamRobustnessTests
         return (new Uri(dial.Body.GetProperty("stream_url").GetString()!), callControlId);
     }
 
-    private static async Task<HttpStatusCode> HandshakeStatusAsync(Uri url)
+    /// <summary>The HTTP status a WebSocket handshake gets (101 when it is accepted).</summary>
+    internal static async Task<HttpStatusCode> HandshakeStatusAsync(Uri url)
     {
         using var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;

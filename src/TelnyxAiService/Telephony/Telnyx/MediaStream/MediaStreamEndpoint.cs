@@ -17,26 +17,9 @@ public static partial class MediaStreamEndpoint
 
     public static async Task HandleAsync(HttpContext http, SessionRegistry sessions, ConversationServices conversations, RecordingUploader recordings, FrameClock clock, TimeProvider time, EdgeRefusals refusals, ILoggerFactory loggers)
     {
-        if (!http.WebSockets.IsWebSocketRequest)
-        {
-            refusals.Refuse("media", "not a WebSocket request");
-            await Results.Problem("This endpoint only accepts Telnyx media-stream WebSocket connections.", statusCode: StatusCodes.Status400BadRequest).ExecuteAsync(http);
-            return;
-        }
-
         var token = http.Request.Query["token"].FirstOrDefault() ?? http.Request.Headers["x-telnyx-streaming-auth-token"].FirstOrDefault();
-        var session = token is null ? null : sessions.FindByStreamToken(token);
-        if (session is null)
+        if (await StreamClaims.ClaimAsync(http, token, "media", sessions, refusals) is not { } session)
         {
-            refusals.Refuse("media", "unknown or missing stream token");
-            await Results.Problem("Unknown or missing stream token.", statusCode: StatusCodes.Status401Unauthorized).ExecuteAsync(http);
-            return;
-        }
-
-        if (!session.TryAttachStream())
-        {
-            refusals.Refuse("media", "stream already attached");
-            await Results.Problem("The call already has a media stream.", statusCode: StatusCodes.Status409Conflict).ExecuteAsync(http);
             return;
         }
 
@@ -69,32 +52,11 @@ public static partial class MediaStreamEndpoint
         {
             recorder = recordings.CreateRecorder(format);
             connection = new TelnyxMediaConnection(socket, format, session.CallId, clock, time, refusals, logger, recorder);
-            await ConverseAsync(session, connection, conversations, cts, logger);
+            await connection.ConverseAsync(session, conversations, cts, logger);
         }
         finally
         {
             await EndAsync(session, connection?.Stopped == true, recorder, recordings, conversations.CallControl, time, logger);
-        }
-    }
-
-    /// <summary>Runs the transport and the conversation until either ends; what either throws is logged here, once.</summary>
-    private static async Task ConverseAsync(CallSession session, TelnyxMediaConnection connection, ConversationServices conversations, CancellationTokenSource cts, ILogger logger)
-    {
-        var transport = connection.RunAsync(cts.Token);
-        var conversation = conversations.ConverseAsync(session, connection, cts.Token);
-        var both = Task.WhenAll(transport, conversation);
-        await Task.WhenAny(transport, conversation);
-        await cts.CancelAsync();
-        try
-        {
-            await both;
-        }
-        catch (Exception) when (both.Exception is { } crash)
-        {
-            LogStreamCrashed(logger, session.CallId, crash);
-        }
-        catch (OperationCanceledException)
-        {
         }
     }
 
@@ -144,9 +106,6 @@ public static partial class MediaStreamEndpoint
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Call {CallId}: media stream started ({Format})")]
     private static partial void LogStreamStarted(ILogger logger, string callId, string format);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Call {CallId}: the media stream failed unexpectedly")]
-    private static partial void LogStreamCrashed(ILogger logger, string callId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId}: hanging up after the stream broke failed")]
     private static partial void LogHangupFailed(ILogger logger, string callId, Exception exception);
