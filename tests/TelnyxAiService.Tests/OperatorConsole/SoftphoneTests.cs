@@ -50,7 +50,7 @@ public sealed class SoftphoneTests : IDisposable
             async () =>
             {
                 stored = (await harness.Client.GetFromJsonAsync<JsonElement>($"/api/calls/{callId}", Ct)).GetProperty("call");
-                return stored.GetProperty("ended_at").ValueKind == JsonValueKind.String;
+                return stored.TryGetProperty("ended_at", out var ended) && ended.ValueKind == JsonValueKind.String;
             },
             "the browser call to be stored as ended");
         Assert.Equal("browser", stored.GetProperty("direction").GetString());
