@@ -39,8 +39,14 @@ public sealed class SoftphoneTests : IDisposable
         var call = page.Locator("#talk-call .call-card");
         await Expect(call.Locator(".line.agent").First).ToContainTextAsync("Riverside Clinic");
         await Expect(call.Locator(".line.caller").First).ToContainTextAsync("opening hours");
-        await Expect(call.Locator(".line.agent").Nth(1)).ToContainTextAsync(HoursAnswer);
+        var answer = call.Locator(".line.agent").Nth(1);
+        await Expect(answer).ToContainTextAsync(HoursAnswer);
         await browser.ScreenshotAsync("console-softphone.png");
+
+        // The answer's latency segments add up to its voice-to-voice total, a speculative answer's early stages included.
+        var segments = await answer.Locator(".latency .stage").EvaluateAllAsync<int[]>("nodes => nodes.map(n => Number(n.dataset.ms))");
+        var total = int.Parse((await answer.Locator(".latency .total").InnerTextAsync()).Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(total, segments.Sum());
         var callId = await call.GetAttributeAsync("data-call");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Hang up" }).ClickAsync();

@@ -31,17 +31,34 @@ export function time(value) {
   return value ? new Date(value).toLocaleString() : '';
 }
 
+/**
+ * What the caller waited for at each stage: the stages laid end to end from the end of their speech, each segment only
+ * the time it added. A speculative reply did its work before the turn was decided (its later stages are negative), so
+ * those stages add nothing and the segments sum to the voice-to-voice total.
+ */
+export function waits(latency) {
+  let at = 0;
+  let reached = 0;
+  return stages.filter(([key]) => latency?.[key] !== undefined && latency[key] !== null).map(([key, name]) => {
+    at += latency[key];
+    const waited = Math.max(0, at - reached);
+    reached = Math.max(reached, at);
+    return { key, name, ms: latency[key], waited };
+  });
+}
+
 /** A horizontal bar with one segment per stage (sized by sizeBars) and the voice-to-voice total. */
 export function latencyBar(latency) {
-  const parts = stages.filter(([key]) => latency?.[key] !== undefined && latency[key] !== null);
+  const parts = waits(latency);
   const total = latency?.voice_to_voice;
   if (parts.length === 0 && total === undefined) return null;
-  const summary = parts.map(([key, name]) => `${name} ${latency[key]} ms`).join(', ');
-  return el('div', { class: 'latency', role: 'img', 'aria-label': `Latency: ${summary}${total !== undefined ? `; voice to voice ${total} ms` : ''}` },
-    el('div', { class: 'bar' }, parts.map(([key, name]) =>
-      el('span', { class: `stage s${stages.findIndex(([k]) => k === key)}`, title: `${name}: ${latency[key]} ms`, 'data-ms': latency[key] },
-        `${latency[key]}`))),
-    total !== undefined ? el('span', { class: 'total' }, `${total} ms`) : null);
+  const early = parts.some((p) => p.ms < 0);
+  const summary = parts.map((p) => `${p.name} ${p.ms} ms`).join(', ');
+  return el('div', { class: 'latency', role: 'img', 'aria-label': `Latency: ${summary}${total !== undefined ? `; voice to voice ${total} ms` : ''}${early ? '; the answer was prepared before the turn ended' : ''}` },
+    el('div', { class: 'bar' }, parts.filter((p) => p.waited > 0).map((p) =>
+      el('span', { class: `stage s${stages.findIndex(([k]) => k === p.key)}`, title: `${p.name}: ${p.ms} ms`, 'data-ms': p.waited },
+        `${p.waited}`))),
+    total !== undefined ? el('span', { class: 'total' }, `${total} ms${early ? ' (prepared early)' : ''}`) : null);
 }
 
 /** Sizes the bar segments from their data-ms (inline styles are barred by the page's CSP, CSSOM is not), once in the page. */

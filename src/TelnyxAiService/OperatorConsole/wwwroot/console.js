@@ -1,6 +1,6 @@
 // The operator console: one page, a view per hash route (#/live, #/history, #/calls/<id>, #/campaigns[/<id>]).
 import { api, getJson, setUpKeyForm, watch } from './api.js';
-import { CallCard, el, latencyBar, legend, line, sizeBars, stages, time } from './calls.js';
+import { CallCard, el, latencyBar, legend, line, sizeBars, time, waits } from './calls.js';
 import { setUpSoftphone } from './softphone.js';
 
 const view = document.getElementById('view');
@@ -132,7 +132,7 @@ function callView(id) {
         ['End reason', call.end_reason], ['Hang-up cause', call.hangup_cause], ['Campaign', call.batch_id], ['Call id', call.call_id]]
         .filter(([, value]) => value);
       const turns = transcript.filter((t) => t.speaker === 'agent' && t.latency && Object.keys(t.latency).length > 0);
-      const longest = Math.max(1, ...turns.map((t) => stages.reduce((sum, [key]) => sum + (t.latency[key] || 0), 0)));
+      const longest = Math.max(1, ...turns.map((t) => waits(t.latency).reduce((sum, p) => sum + p.waited, 0)));
       const waterfall = el('ol', { class: 'waterfall' }, turns.map((t) => el('li', {},
         el('span', { class: 'turn' }, `Turn ${t.seq + 1}`), latencyBar(t.latency))));
       const recording = el('div', { class: 'recording' }, el('p', { role: 'status' }, 'Looking for a recording…'));
