@@ -28,27 +28,35 @@ public static class CallHistoryEndpoints
         return app;
     }
 
-    /// <summary>The call's WAV (caller left, agent right): the local file, or a redirect to a short-lived S3 link.</summary>
-    private static async Task<IResult> RecordingAsync(string id, ICallStore store, RecordingUploader recordings, CancellationToken cancellationToken)
+    /// <summary>
+    /// The call's WAV (caller left, agent right), served by the service from the local file or from S3 (never a redirect,
+    /// so the console can play it same-origin); byte ranges for a local file only, as S3's body cannot seek.
+    /// </summary>
+    private static async Task<IResult> RecordingAsync(string id, HttpResponse response, ICallStore store, RecordingUploader recordings, CancellationToken cancellationToken)
     {
         if (await store.GetCallAsync(id, cancellationToken) is null)
         {
             return Results.Problem($"No call '{id}'.", statusCode: StatusCodes.Status404NotFound);
         }
 
+        RecordingContent? wav;
         try
         {
-            return await recordings.FindAsync(id, cancellationToken) switch
-            {
-                { LocalPath: { } path } when File.Exists(path) => Results.File(path, "audio/wav", $"{id}.wav"),
-                { DownloadUrl: { } url } => Results.Redirect(url.ToString()),
-                _ => Results.Problem($"Call '{id}' has no recording.", statusCode: StatusCodes.Status404NotFound),
-            };
+            wav = await recordings.OpenAsync(id, cancellationToken);
         }
         catch (Providers.ProviderException)
         {
             return Results.Problem("The recording could not be fetched; retry shortly.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "The recording store is unreachable");
         }
+
+        if (wav is null)
+        {
+            return Results.Problem($"Call '{id}' has no recording.", statusCode: StatusCodes.Status404NotFound);
+        }
+
+        // The result only knows the length of a seekable body; S3's is not.
+        response.ContentLength = wav.Length;
+        return Results.Stream(wav.Body, "audio/wav", $"{id}.wav", enableRangeProcessing: true);
     }
 
     private static async Task<IResult> ListAsync(HttpRequest request, ICallStore store, CancellationToken cancellationToken)

@@ -11,6 +11,9 @@ namespace TelnyxAiService.Recordings;
 /// <summary>Where a call's recording is kept: a local file, an S3 object (with a GET URL valid for an hour), or both.</summary>
 public sealed record RecordingLocation(string CallId, string? LocalPath, string? S3Key, Uri? DownloadUrl);
 
+/// <summary>A saved recording opened for reading: the WAV's bytes (a file, or S3's response body) and how many there are.</summary>
+public sealed record RecordingContent(Stream Body, long Length);
+
 /// <summary>
 /// Saves call recordings in the background after hangup, so a call never waits for (or fails on) storage. Each queued
 /// recording is written as a stereo WAV (to <c>RECORDINGS_DIR</c> when set, else to a temporary file), then uploaded
@@ -87,6 +90,41 @@ public sealed partial class RecordingUploader(RecordingOptions options, IAmazonS
         }
 
         return local is null && key is null ? null : new RecordingLocation(name, local, key, url);
+    }
+
+    /// <summary>
+    /// The call's WAV for reading, from the local file when there is one, else from S3; null when there is none (yet).
+    /// The caller disposes <see cref="RecordingContent.Body"/>.
+    /// </summary>
+    /// <exception cref="ProviderException">S3 could not be asked.</exception>
+    public async Task<RecordingContent?> OpenAsync(string callId, CancellationToken cancellationToken)
+    {
+        var name = SafeName(callId);
+        if (LocalPath(name) is { } path && File.Exists(path))
+        {
+            var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, useAsync: true);
+            return new RecordingContent(file, file.Length);
+        }
+
+        if (s3 is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var found = await s3.GetObjectAsync(options.Bucket, Key(name), cancellationToken);
+            return new RecordingContent(found.ResponseStream, found.Headers.ContentLength);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        catch (Exception e) when (e is AmazonClientException or HttpRequestException or IOException)
+        {
+            telemetry.ProviderFailed("s3");
+            throw new ProviderException("S3", $"fetching the recording of call {name} failed: {e.Message}", retryable: true, e);
+        }
     }
 
     public Task StartAsync(CancellationToken cancellationToken)

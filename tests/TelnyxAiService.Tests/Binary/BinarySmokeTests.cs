@@ -54,20 +54,30 @@ public sealed class BinarySmokeTests : IDisposable
         Assert.Equal("completed", stored.GetProperty("call").GetProperty("status").GetString());
         Assert.Equal(("agent", Cancelled), MediaVendors.Turns(stored)[^1]);
 
-        // The recording is uploaded after the call; the API redirects to a presigned link on the S3 store.
+        // The recording is uploaded after the call; the service serves it from the S3 store itself, no redirect.
         byte[] wav = [];
         await Wait.UntilAsync(
             async () =>
             {
                 using var response = await service.Client.GetAsync($"/api/calls/{callId}/recording", Ct);
-                wav = response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadAsByteArrayAsync(Ct) : [];
-                return wav.Length > 44;
+                if (response.StatusCode != HttpStatusCode.OK)
+                {
+                    return false;
+                }
+
+                Assert.Equal(service.Client.BaseAddress!.Authority, response.RequestMessage!.RequestUri!.Authority);
+                wav = await response.Content.ReadAsByteArrayAsync(Ct);
+                Assert.Equal(wav.Length, response.Content.Headers.ContentLength);
+                return true;
             },
             "the recording to be on S3",
             TimeSpan.FromSeconds(30));
         Assert.Equal("RIFF", System.Text.Encoding.ASCII.GetString(wav, 0, 4));
         using var client = S3rverProcess.Client(new RecordingOptions(Bucket, "us-east-1", s3.Endpoint, "calls/", null, TimeSpan.FromMinutes(16)));
-        Assert.Equal(wav.Length, (await client.GetObjectMetadataAsync(Bucket, $"calls/{callId}.wav", Ct)).ContentLength);
+        using var kept = await client.GetObjectAsync(Bucket, $"calls/{callId}.wav", Ct);
+        using var uploaded = new MemoryStream();
+        await kept.ResponseStream.CopyToAsync(uploaded, Ct);
+        Assert.Equal(uploaded.ToArray(), wav);
     }
 
     [Fact]

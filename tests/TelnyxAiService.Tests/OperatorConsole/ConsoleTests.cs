@@ -1,9 +1,12 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using TelnyxAiService.Emulators.Anthropic;
 using TelnyxAiService.Emulators.Telnyx;
+using TelnyxAiService.Tests.Api;
+using TelnyxAiService.Tests.Recordings;
 using TelnyxAiService.Tests.TestHost;
 using static Microsoft.Playwright.Assertions;
 using static TelnyxAiService.Tests.Conversation.BargeInScript;
@@ -87,6 +90,25 @@ public sealed class ConsoleTests
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Call with Ana" })).ToBeVisibleAsync();
         await Expect(page.Locator(".transcript .line.agent.interrupted")).ToContainTextAsync(FirstSentence);
         await Expect(page.Locator(".waterfall li").First).ToContainTextAsync("Turn");
+    }
+
+    [Fact]
+    public async Task CallPage_RecordingKeptOnS3_PlaysInThePageFromTheService()
+    {
+        await using var s3 = await S3rverProcess.StartAsync("recordings", Ct);
+        await using var harness = await ServiceHarness.StartAsync(RecordingEndpointTests.CallOptions(s3), Ct);
+        var callId = await RecordingEndpointTests.CallAsync(harness);
+        await RecordingEndpointTests.WaitForRecordingAsync(harness, callId);
+
+        await using var browser = await ConsoleBrowser.OpenAsync(harness.BaseUrl);
+        var page = browser.Page;
+        await page.GotoAsync($"/#/calls/{callId}");
+        var audio = page.GetByLabel("Call recording");
+        await Expect(audio).ToHaveAttributeAsync("src", new Regex("^blob:"));
+        var seconds = await audio.EvaluateAsync<double>(
+            "a => a.readyState >= 1 ? a.duration : new Promise((done, failed) => { a.onloadedmetadata = () => done(a.duration); a.onerror = () => failed(a.error.message); })");
+        Assert.True(seconds > 3, $"the page decoded {seconds} s of the call");
+        Assert.DoesNotContain(browser.RequestedUrls, url => url.StartsWith(s3.Endpoint.ToString(), StringComparison.Ordinal));
     }
 
     [Fact]

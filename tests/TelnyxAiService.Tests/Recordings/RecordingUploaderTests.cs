@@ -49,6 +49,8 @@ public sealed class RecordingUploaderTests
         using var http = new HttpClient();
         Assert.Equal(expected, await http.GetByteArrayAsync(location.DownloadUrl, Ct));
         Assert.Null(await uploader.FindAsync("call-2", Ct));
+        await AssertContentAsync(expected, await uploader.OpenAsync("call-1", Ct));
+        Assert.Null(await uploader.OpenAsync("call-2", Ct));
 
         var uploaded = Assert.Single(logger.Entries, e => e.Level == LogLevel.Information);
         Assert.Equal($"Call call-1: recording uploaded ({expected.Length} bytes, 1.0 s) to calls/call-1.wav", uploaded.Message);
@@ -71,6 +73,7 @@ public sealed class RecordingUploaderTests
         Assert.Equal(0, TemporaryFiles("call-9"));
         var lookup = await Assert.ThrowsAsync<ProviderException>(() => uploader.FindAsync("call-9", Ct));
         Assert.True(lookup.Retryable);
+        Assert.True((await Assert.ThrowsAsync<ProviderException>(() => uploader.OpenAsync("call-9", Ct))).Retryable);
     }
 
     [Fact]
@@ -109,6 +112,8 @@ public sealed class RecordingUploaderTests
             Assert.Equal([path], Directory.GetFiles(directory));
             Assert.Equal(await WavAsync(recorder), await File.ReadAllBytesAsync(path, Ct));
             Assert.Equal(new RecordingLocation("call_.._7", path, null, null), await uploader.FindAsync("call/../7", Ct));
+            var expected = await File.ReadAllBytesAsync(path, Ct);
+            await AssertContentAsync(expected, await uploader.OpenAsync("call/../7", Ct));
         }
         finally
         {
@@ -126,6 +131,7 @@ public sealed class RecordingUploaderTests
         Assert.Null(uploader.CreateRecorder(AudioFormat.Pcmu8k));
         Assert.False(uploader.TryEnqueue("call-1", new CallRecorder(AudioFormat.Pcmu8k, TimeSpan.FromSeconds(10), TimeProvider.System)));
         Assert.Null(await uploader.FindAsync("call-1", Ct));
+        Assert.Null(await uploader.OpenAsync("call-1", Ct));
     }
 
     [Fact]
@@ -169,6 +175,17 @@ public sealed class RecordingUploaderTests
         using var stream = new MemoryStream();
         await recorder.WriteWavAsync(stream, Ct);
         return stream.ToArray();
+    }
+
+    /// <summary>An opened recording announces the length of <paramref name="expected"/> and reads as its bytes.</summary>
+    private static async Task AssertContentAsync(byte[] expected, RecordingContent? content)
+    {
+        Assert.NotNull(content);
+        await using var body = content.Body;
+        using var copy = new MemoryStream();
+        await body.CopyToAsync(copy, Ct);
+        Assert.Equal(expected.Length, content.Length);
+        Assert.Equal(expected, copy.ToArray());
     }
 
     private static int TemporaryFiles(string callId) => Directory.GetFiles(Path.GetTempPath(), $"recording-{callId}-*").Length;

@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using Amazon.Runtime;
 using Amazon.S3;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using TelnyxAiService.Recordings;
+using TelnyxAiService.Telemetry;
 
 namespace TelnyxAiService.Tests.Recordings;
 
@@ -23,6 +26,16 @@ internal sealed class S3rverProcess : IAsyncDisposable
     public Uri Endpoint { get; private set; } = new("http://127.0.0.1");
 
     public static IAmazonS3 Client(RecordingOptions options) => new AmazonS3Client(new BasicAWSCredentials("S3RVER", "S3RVER"), options.S3Config());
+
+    /// <summary>
+    /// For the in-process service (with <c>S3_BUCKET</c> and <c>S3_ENDPOINT_URL</c> set to this server): an uploader
+    /// whose S3 client signs with the S3RVER key, as the service's own takes its credentials from the environment.
+    /// </summary>
+    public static void UseS3rverKey(IServiceCollection services) => services.AddSingleton(sp =>
+    {
+        var options = sp.GetRequiredService<RecordingOptions>();
+        return new RecordingUploader(options, Client(options), sp.GetRequiredService<ServiceTelemetry>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RecordingUploader>>());
+    });
 
     /// <summary>Starts s3rver, or skips the test when scripts/setup has not installed it.</summary>
     public static async Task<S3rverProcess> StartAsync(string bucket, CancellationToken cancellationToken)
