@@ -3,8 +3,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using TelnyxAiService.CallEvents;
-using TelnyxAiService.Emulators.Anthropic;
-using TelnyxAiService.Emulators.Telnyx.Media;
 using TelnyxAiService.Storage;
 using TelnyxAiService.Tests.Conversation;
 using TelnyxAiService.Tests.Storage;
@@ -18,7 +16,6 @@ namespace TelnyxAiService.Tests.CallEvents;
 /// </summary>
 public sealed class CallEventWebhookTests
 {
-    private const string CallerLine = "I would like to book a cleaning for Monday";
     private const string Reply = "Monday at ten works. Shall I book it?";
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -48,7 +45,7 @@ public sealed class CallEventWebhookTests
         Assert.Equal(JsonValueKind.Null, call.GetProperty("recording").ValueKind);
         var transcript = call.GetProperty("transcript").EnumerateArray().ToList();
         Assert.Equal(
-            [("agent", MediaStreamCallTests.Greeting), ("caller", CallerLine), ("agent", Reply)],
+            [("agent", MediaStreamCallTests.Greeting), ("caller", MediaStreamCallTests.BookingRequest), ("agent", Reply)],
             transcript.Select(t => (t.GetProperty("speaker").GetString(), t.GetProperty("text").GetString())));
         Assert.Equal([0, 1, 2], transcript.Select(t => t.GetProperty("seq").GetInt32()));
         Assert.True(transcript[2].GetProperty("latency").GetProperty("voice_to_voice").GetInt32() > 0);
@@ -92,18 +89,14 @@ public sealed class CallEventWebhookTests
 
     private static string Database() => $"sqlite:{Path.Combine(Path.GetTempPath(), $"telnyx-ai-events-{Guid.NewGuid():N}.db")}";
 
-    private static HarnessOptions Options(Uri receiver, string database) => new()
+    private static HarnessOptions Options(Uri receiver, string database)
     {
-        Anthropic = new AnthropicEmulatorOptions { Reply = _ => new ScriptedReply(Reply) },
-        Deepgram = MediaStreamCallTests.Segments(CallerLine),
-        Caller = _ => new CallerScript().WaitForAgentToFinish().Say(CallerLine).WaitForAgentToFinish().HangUp(),
-        Settings =
-        {
-            ["DATABASE_URL"] = database,
-            ["CALL_EVENTS_URL"] = receiver.ToString(),
-            ["CALL_EVENTS_SECRET"] = WebhookReceiver.Secret,
-        },
-    };
+        var options = MediaStreamCallTests.OneTurnCall(Reply);
+        options.Settings["DATABASE_URL"] = database;
+        options.Settings["CALL_EVENTS_URL"] = receiver.ToString();
+        options.Settings["CALL_EVENTS_SECRET"] = WebhookReceiver.Secret;
+        return options;
+    }
 
     /// <summary>Places a call, waits for the caller's script to end, and returns our call id.</summary>
     private static async Task<string> CallAsync(ServiceHarness harness)

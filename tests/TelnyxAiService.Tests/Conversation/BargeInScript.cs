@@ -1,4 +1,6 @@
+using TelnyxAiService.Emulators.Anthropic;
 using TelnyxAiService.Emulators.Telnyx.Media;
+using TelnyxAiService.Tests.TestHost;
 
 namespace TelnyxAiService.Tests.Conversation;
 
@@ -27,4 +29,12 @@ internal static class BargeInScript
         .Say(Interruption)
         .WaitForAgentToFinish()
         .HangUp();
+
+    /// <summary>The in-process service with the vendor emulators playing the scenario over a media stream.</summary>
+    public static HarnessOptions Harness() => new()
+    {
+        Anthropic = new AnthropicEmulatorOptions { Reply = r => new ScriptedReply(Answer(r.Messages[^1].Text)) },
+        Deepgram = MediaStreamCallTests.Segments(Question, Interruption),
+        Caller = _ => Caller(),
+    };
 }

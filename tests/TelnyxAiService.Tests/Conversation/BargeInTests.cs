@@ -1,4 +1,3 @@
-using TelnyxAiService.Emulators.Anthropic;
 using TelnyxAiService.Emulators.Telnyx.Media;
 using TelnyxAiService.Tests.TestHost;
 using static TelnyxAiService.Tests.Conversation.BargeInScript;
@@ -17,17 +16,7 @@ public sealed class BargeInTests
     [Fact]
     public async Task BargeIn_CallerSpeaksOverReply_AgentStopsClearsAndAnswersWithHeardPrefixInHistory()
     {
-        await using var harness = await ServiceHarness.StartAsync(
-            new HarnessOptions
-            {
-                Anthropic = new AnthropicEmulatorOptions
-                {
-                    Reply = r => new ScriptedReply(Answer(r.Messages[^1].Text)),
-                },
-                Deepgram = Segments(Question, Interruption),
-                Caller = _ => BargeInScript.Caller(),
-            },
-            Ct);
+        await using var harness = await ServiceHarness.StartAsync(Harness(), Ct);
 
         var recording = await CallAsync(harness);
 

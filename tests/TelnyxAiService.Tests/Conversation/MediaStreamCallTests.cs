@@ -13,24 +13,14 @@ namespace TelnyxAiService.Tests.Conversation;
 public sealed class MediaStreamCallTests
 {
     internal const string Greeting = "Hello Ana, this is the clinic.";
+    internal const string BookingRequest = "I would like to book a cleaning for Monday";
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task Call_CallerSpeaks_GreetingAndReplyHeardAsPacedPcmuFrames()
     {
         const string reply = "Monday at ten works. Shall I book it?";
-        await using var harness = await ServiceHarness.StartAsync(
-            new HarnessOptions
-            {
-                Anthropic = new AnthropicEmulatorOptions { Reply = _ => new ScriptedReply(reply) },
-                Deepgram = Segments("I would like to book a cleaning for Monday"),
-                Caller = _ => new CallerScript()
-                    .WaitForAgentToFinish()
-                    .Say("I would like to book a cleaning for Monday")
-                    .WaitForAgentToFinish()
-                    .HangUp(),
-            },
-            Ct);
+        await using var harness = await ServiceHarness.StartAsync(OneTurnCall(reply), Ct);
 
         var recording = await CallAsync(harness);
 
@@ -44,12 +34,20 @@ public sealed class MediaStreamCallTests
         Assert.Empty(recording.Clears);
 
         Assert.InRange(harness.Anthropic.Requests.Count, 1, 2);
-        Assert.Equal("I would like to book a cleaning for Monday", harness.Anthropic.Requests[^1].Messages[^1].Text);
+        Assert.Equal(BookingRequest, harness.Anthropic.Requests[^1].Messages[^1].Text);
         await Wait.UntilAsync(() => Stat(harness, "active_sessions", 0), "the session to end");
         Assert.True(await Stat(harness, "turns_measured", 1));
     }
 
     internal static DeepgramEmulatorOptions Segments(params string[] lines) => new() { Segments = lines };
+
+    /// <summary>A call of one turn: after the greeting the caller asks for a booking, hears <paramref name="reply"/> and hangs up.</summary>
+    internal static HarnessOptions OneTurnCall(string reply) => new()
+    {
+        Anthropic = new AnthropicEmulatorOptions { Reply = _ => new ScriptedReply(reply) },
+        Deepgram = Segments(BookingRequest),
+        Caller = _ => new CallerScript().WaitForAgentToFinish().Say(BookingRequest).WaitForAgentToFinish().HangUp(),
+    };
 
     internal static async Task<MediaCallRecording> CallAsync(ServiceHarness harness)
     {

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using TelnyxAiService.Emulators.Anthropic;
 using TelnyxAiService.LiveCalls;
 using TelnyxAiService.Tests.TestHost;
 using static TelnyxAiService.Tests.Conversation.BargeInScript;
@@ -15,14 +14,7 @@ public sealed class LiveCallsTests
     [Fact]
     public async Task Live_BargeInCall_StreamsStatesWordsLinesWithLatencyAndTheEnd()
     {
-        await using var harness = await ServiceHarness.StartAsync(
-            new HarnessOptions
-            {
-                Anthropic = new AnthropicEmulatorOptions { Reply = r => new ScriptedReply(Answer(r.Messages[^1].Text)) },
-                Deepgram = Segments(Question, Interruption),
-                Caller = _ => Caller(),
-            },
-            Ct);
+        await using var harness = await ServiceHarness.StartAsync(Harness(), Ct);
         using var watching = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var events = new List<JsonElement>();
         using var response = await harness.Client.GetAsync("/api/live", HttpCompletionOption.ResponseHeadersRead, Ct);

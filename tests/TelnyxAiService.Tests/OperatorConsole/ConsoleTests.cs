@@ -53,14 +53,7 @@ public sealed class ConsoleTests
     [Fact]
     public async Task LiveView_CallPlacedThroughTheApi_ShowsItsWordsAsTheyHappen_ThenItsEnd()
     {
-        await using var harness = await ServiceHarness.StartAsync(
-            new HarnessOptions
-            {
-                Anthropic = new AnthropicEmulatorOptions { Reply = r => new ScriptedReply(Answer(r.Messages[^1].Text)) },
-                Deepgram = Segments(Question, Interruption),
-                Caller = _ => Caller(),
-            },
-            Ct);
+        await using var harness = await ServiceHarness.StartAsync(Harness(), Ct);
         await using var browser = await ConsoleBrowser.OpenAsync(harness.BaseUrl);
         var page = browser.Page;
         await page.GotoAsync("/");

@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using TelnyxAiService.Emulators.Anthropic;
-using TelnyxAiService.Emulators.Telnyx.Media;
 using TelnyxAiService.Tests.Conversation;
 using TelnyxAiService.Tests.TestHost;
 
@@ -24,18 +22,7 @@ public sealed class MetricsEndpointTests
     [Fact]
     public async Task Metrics_AfterACallAndARefusedWebhook_CountsThemInPrometheusText()
     {
-        await using var harness = await ServiceHarness.StartAsync(
-            new HarnessOptions
-            {
-                Anthropic = new AnthropicEmulatorOptions { Reply = _ => new ScriptedReply("Monday at ten works.") },
-                Deepgram = MediaStreamCallTests.Segments("I would like to book a cleaning for Monday"),
-                Caller = _ => new CallerScript()
-                    .WaitForAgentToFinish()
-                    .Say("I would like to book a cleaning for Monday")
-                    .WaitForAgentToFinish()
-                    .HangUp(),
-            },
-            Ct);
+        await using var harness = await ServiceHarness.StartAsync(MediaStreamCallTests.OneTurnCall("Monday at ten works."), Ct);
         await MediaStreamCallTests.CallAsync(harness);
         await Wait.UntilAsync(() => MediaStreamCallTests.Stat(harness, "active_sessions", 0), "the call to end");
         var refused = await harness.Client.PostAsync("/webhook/telnyx", new StringContent("{}", Encoding.UTF8, "application/json"), Ct);

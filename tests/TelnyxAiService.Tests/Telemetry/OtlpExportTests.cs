@@ -3,8 +3,6 @@ using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using TelnyxAiService.Emulators.Anthropic;
-using TelnyxAiService.Emulators.Telnyx.Media;
 using TelnyxAiService.Tests.Conversation;
 using TelnyxAiService.Tests.TestHost;
 
@@ -36,24 +34,11 @@ public sealed class OtlpExportTests
         });
         await receiver.StartAsync(Ct);
 
-        await using var harness = await ServiceHarness.StartAsync(
-            new HarnessOptions
-            {
-                Anthropic = new AnthropicEmulatorOptions { Reply = _ => new ScriptedReply("Monday at ten works.") },
-                Deepgram = MediaStreamCallTests.Segments("I would like to book a cleaning for Monday"),
-                Caller = _ => new CallerScript()
-                    .WaitForAgentToFinish()
-                    .Say("I would like to book a cleaning for Monday")
-                    .WaitForAgentToFinish()
-                    .HangUp(),
-                Settings = new()
-                {
-                    ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{port}",
-                    ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
-                    ["OTEL_BSP_SCHEDULE_DELAY"] = "100",
-                },
-            },
-            Ct);
+        var options = MediaStreamCallTests.OneTurnCall("Monday at ten works.");
+        options.Settings["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{port}";
+        options.Settings["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+        options.Settings["OTEL_BSP_SCHEDULE_DELAY"] = "100";
+        await using var harness = await ServiceHarness.StartAsync(options, Ct);
         await MediaStreamCallTests.CallAsync(harness);
 
         // The call span is the last to end, with its outcome: once it is exported, so are the turn's stages.
