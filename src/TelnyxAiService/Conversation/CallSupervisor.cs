@@ -119,8 +119,9 @@ internal sealed partial class CallSupervisor(
         try
         {
             registry.Remove(session);
-            session.Show(new LiveCalls.CallEnded(session.CallId, status is { } outcome ? StorageText<CallStatus>.Of(outcome) : "handed_over", EndReasonText(reason)));
-            telemetry.CallEnded(session, status);
+            var outcome = status is { } ended ? StorageText<CallStatus>.Of(ended) : "handed_over";
+            session.Show(new LiveCalls.CallEnded(session.CallId, outcome, EndReasonText(reason)));
+            telemetry.CallEnded(session, outcome);
             if (status is null)
             {
                 LogHandedOver(session.CallId);

@@ -53,10 +53,9 @@ public sealed class ServiceTelemetry : IDisposable
         return call;
     }
 
-    /// <summary>Counts the call's outcome and ends its trace; a null status is a call handed over.</summary>
-    public void CallEnded(CallSession session, CallStatus? status)
+    /// <summary>Counts the call's outcome (the stored status, or <c>handed_over</c>) and ends its trace.</summary>
+    public void CallEnded(CallSession session, string outcome)
     {
-        var outcome = status is { } stored ? StorageText<CallStatus>.Of(stored) : "handed_over";
         _callsEnded.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
         if (session.Trace is { } call)
         {
