@@ -69,7 +69,7 @@ function connect(session, streamUrl) {
     const message = JSON.parse(data);
     if (message.event === 'start') {
       session.started = true;
-      status('On the call: speak when the agent has finished.');
+      status('On the call: speak any time, even over the agent.');
     } else if (message.event === 'mark') {
       playback.port.postMessage({ mark: message.name });
     } else if (message.event === 'clear') {
