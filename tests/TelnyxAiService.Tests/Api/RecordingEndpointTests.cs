@@ -92,15 +92,24 @@ public sealed class RecordingEndpointTests
     /// <summary>The recording as the API serves it once saved: a WAV in the response itself, with its length.</summary>
     internal static async Task<byte[]> WaitForRecordingAsync(ServiceHarness harness, string callId)
     {
-        HttpResponseMessage recording = null!;
+        byte[] wav = [];
         await Wait.UntilAsync(
-            async () => (recording = await harness.Client.GetAsync($"/api/calls/{callId}/recording", Ct)).StatusCode == HttpStatusCode.OK,
+            async () =>
+            {
+                using var recording = await harness.Client.GetAsync($"/api/calls/{callId}/recording", Ct);
+                if (recording.StatusCode != HttpStatusCode.OK)
+                {
+                    return false;
+                }
+
+                Assert.Equal(harness.Client.BaseAddress!.Authority, recording.RequestMessage!.RequestUri!.Authority);
+                Assert.Equal("audio/wav", recording.Content.Headers.ContentType?.MediaType);
+                wav = await recording.Content.ReadAsByteArrayAsync(Ct);
+                Assert.Equal(wav.Length, recording.Content.Headers.ContentLength);
+                Assert.Equal("RIFF", System.Text.Encoding.ASCII.GetString(wav, 0, 4));
+                return S3rverProcess.IsWholeWav(wav);
+            },
             "the recording to be saved");
-        Assert.Equal(harness.Client.BaseAddress!.Authority, recording.RequestMessage!.RequestUri!.Authority);
-        Assert.Equal("audio/wav", recording.Content.Headers.ContentType?.MediaType);
-        var wav = await recording.Content.ReadAsByteArrayAsync(Ct);
-        Assert.Equal(wav.Length, recording.Content.Headers.ContentLength);
-        Assert.Equal("RIFF", System.Text.Encoding.ASCII.GetString(wav, 0, 4));
         return wav;
     }
 }

@@ -68,7 +68,7 @@ public sealed class BinarySmokeTests : IDisposable
                 Assert.Equal(service.Client.BaseAddress!.Authority, response.RequestMessage!.RequestUri!.Authority);
                 wav = await response.Content.ReadAsByteArrayAsync(Ct);
                 Assert.Equal(wav.Length, response.Content.Headers.ContentLength);
-                return true;
+                return S3rverProcess.IsWholeWav(wav);
             },
             "the recording to be on S3",
             TimeSpan.FromSeconds(30));

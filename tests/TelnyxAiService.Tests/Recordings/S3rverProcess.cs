@@ -25,6 +25,12 @@ internal sealed class S3rverProcess : IAsyncDisposable
 
     public Uri Endpoint { get; private set; } = new("http://127.0.0.1");
 
+    /// <summary>
+    /// Whether a WAV read back is whole (its RIFF size says so): s3rver, unlike S3, serves an object while its upload is
+    /// still being written, so a test that reads a recording as soon as it appears may get its first part.
+    /// </summary>
+    public static bool IsWholeWav(byte[] wav) => wav.Length >= 44 && BitConverter.ToInt32(wav, 4) + 8 == wav.Length;
+
     public static IAmazonS3 Client(RecordingOptions options) => new AmazonS3Client(new BasicAWSCredentials("S3RVER", "S3RVER"), options.S3Config());
 
     /// <summary>
