@@ -82,10 +82,9 @@ public sealed partial class RecordingUploader(RecordingOptions options, IAmazonS
             catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
             {
             }
-            catch (Exception e) when (e is AmazonClientException or HttpRequestException or IOException)
+            catch (Exception e) when (IsS3Failure(e))
             {
-                telemetry.ProviderFailed("s3");
-                throw new ProviderException("S3", $"looking up the recording of call {name} failed: {e.Message}", retryable: true, e);
+                throw S3Failed($"looking up the recording of call {name}", e);
             }
         }
 
@@ -120,10 +119,9 @@ public sealed partial class RecordingUploader(RecordingOptions options, IAmazonS
         {
             return null;
         }
-        catch (Exception e) when (e is AmazonClientException or HttpRequestException or IOException)
+        catch (Exception e) when (IsS3Failure(e))
         {
-            telemetry.ProviderFailed("s3");
-            throw new ProviderException("S3", $"fetching the recording of call {name} failed: {e.Message}", retryable: true, e);
+            throw S3Failed($"fetching the recording of call {name}", e);
         }
     }
 
@@ -147,6 +145,15 @@ public sealed partial class RecordingUploader(RecordingOptions options, IAmazonS
         string.Concat(callId.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
 
     private string Key(string name) => $"{options.Prefix}{name}.wav";
+
+    private static bool IsS3Failure(Exception e) => e is AmazonClientException or HttpRequestException or IOException;
+
+    /// <summary>Counts a failed read from S3 and says what failed, as the retryable error the API answers 503 for.</summary>
+    private ProviderException S3Failed(string what, Exception e)
+    {
+        telemetry.ProviderFailed("s3");
+        return new ProviderException("S3", $"{what} failed: {e.Message}", retryable: true, e);
+    }
 
     private string? LocalPath(string name) => options.Directory is { } directory ? Path.Combine(directory, $"{name}.wav") : null;
 
