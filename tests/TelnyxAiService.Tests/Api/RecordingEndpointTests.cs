@@ -57,7 +57,8 @@ public sealed class RecordingEndpointTests
     [Fact]
     public async Task Recording_S3Unreachable_Answers503()
     {
-        var settings = new Dictionary<string, string> { ["S3_BUCKET"] = Bucket, ["S3_ENDPOINT_URL"] = $"http://127.0.0.1:{ServiceProcess.FreePort()}" };
+        using var closed = new ClosedPort();
+        var settings = new Dictionary<string, string> { ["S3_BUCKET"] = Bucket, ["S3_ENDPOINT_URL"] = $"http://127.0.0.1:{closed.Port}" };
         await using var harness = await ServiceHarness.StartAsync(new HarnessOptions { Settings = settings, Services = S3rverProcess.UseS3rverKey }, Ct);
         var created = await (await harness.Client.PostAsJsonAsync("/api/call/initiate", new { telefono = "+34600111222" }, Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct);
 

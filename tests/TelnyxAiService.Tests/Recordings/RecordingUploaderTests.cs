@@ -60,7 +60,8 @@ public sealed class RecordingUploaderTests
     [Fact]
     public async Task Upload_S3Unreachable_GivesUpWithoutThrowing()
     {
-        var options = Options(("S3_BUCKET", Bucket), ("S3_ENDPOINT_URL", $"http://127.0.0.1:{ServiceProcess.FreePort()}"));
+        using var closed = new ClosedPort();
+        var options = Options(("S3_BUCKET", Bucket), ("S3_ENDPOINT_URL", $"http://127.0.0.1:{closed.Port}"));
         var logger = new ListLogger<RecordingUploader>();
         await using var uploader = new RecordingUploader(options, S3rverProcess.Client(options), TestTelemetry.Instance, TimeProvider.System, logger);
         await uploader.StartAsync(Ct);
